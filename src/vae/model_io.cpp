@@ -1,0 +1,165 @@
+// Model <-> safetensors. The flat parameter buffer is already in the file's layout (row-major (out, in)),
+// so each tensor is one contiguous copy.
+#include "vae/model_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace vae {
+
+bool parse_int(const std::string& s, long long lo, long long hi, long long& out) {
+  if (s.empty() || s.size() > 19) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (!(std::isdigit(static_cast<unsigned char>(s[i])) || (i == 0 && s[i] == '-' && s.size() > 1))) return false;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), nullptr, 10);
+  if (errno != 0 || v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+bool parse_int_list(const std::string& s, long long lo, long long hi, std::vector<int>& out) {
+  out.clear();
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = s.find(',', start);
+    long long v = 0;
+    if (!parse_int(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start), lo, hi, v))
+      return false;
+    out.push_back(int(v));
+    if (comma == std::string::npos) return true;
+    if (out.size() > 64) return false;
+    start = comma + 1;
+  }
+}
+
+std::string meta_get(const Metadata& meta, const std::string& key, const std::string& fallback) {
+  for (const auto& kv : meta)
+    if (kv.first == key) return kv.second;
+  return fallback;
+}
+
+void meta_set(Metadata& meta, const std::string& key, const std::string& value) {
+  for (auto& kv : meta)
+    if (kv.first == key) {
+      kv.second = value;
+      return;
+    }
+  meta.emplace_back(key, value);
+}
+
+namespace {
+
+Status arch_from_meta(const StFile& f, Arch& a) {
+  const std::string fmt = f.meta(kMetaFormat);
+  if (fmt != "vae-studio/1")
+    return Status::error(fmt.empty() ? "not a VAE Studio model (no \"format\" in __metadata__)"
+                                     : "unknown model format \"" + fmt + "\" (expected vae-studio/1)");
+  long long d = 0, z = 0;
+  if (!parse_int(f.meta(kMetaInput), 1, 1 << 24, d))
+    return Status::error("metadata vae.input \"" + f.meta(kMetaInput) + "\" is not a size");
+  if (!parse_int(f.meta(kMetaLatent), 1, 65536, z))
+    return Status::error("metadata vae.latent \"" + f.meta(kMetaLatent) + "\" is not a size");
+  if (!parse_int_list(f.meta(kMetaHidden), 1, 65536, a.hidden))
+    return Status::error("metadata vae.hidden \"" + f.meta(kMetaHidden) + "\" is not a list of sizes like 512,256");
+  const std::string img = f.meta(kMetaImage);
+  const size_t x = img.find('x');
+  long long r = 0, c = 0;
+  if (x == std::string::npos || !parse_int(img.substr(0, x), 1, 1 << 12, r) || !parse_int(img.substr(x + 1), 1, 1 << 12, c))
+    return Status::error("metadata vae.image \"" + img + "\" is not ROWSxCOLS");
+  const std::string lik = f.meta(kMetaLikelihood, "bernoulli");
+  if (lik != "bernoulli") return Status::error("likelihood \"" + lik + "\" not supported (bernoulli)");
+  a.D = int(d);
+  a.Z = int(z);
+  a.image_rows = int(r);
+  a.image_cols = int(c);
+  return a.check();
+}
+
+}  // namespace
+
+Status model_from_st(const StFile& f, Vae& out) {
+  Arch arch;
+  Status s = arch_from_meta(f, arch);
+  if (!s) return s;
+  Vae m{arch, layout_make(arch), {}};
+  m.params.assign(m.layout.total, 0.f);
+  for (const TensorSlot& slot : m.layout.slots) {
+    const StTensor* t = f.find(slot.name);
+    const std::vector<int64_t> want =
+        slot.cols > 0 ? std::vector<int64_t>{slot.rows, slot.cols} : std::vector<int64_t>{slot.rows};
+    auto shape_str = [](const std::vector<int64_t>& sh) {
+      std::string r = "(";
+      for (size_t i = 0; i < sh.size(); ++i) r += (i ? ", " : "") + std::to_string(sh[i]);
+      return r + (sh.size() == 1 ? ",)" : ")");
+    };
+    if (!t) return Status::error("tensor \"" + slot.name + "\" missing for architecture " + arch.describe());
+    if (t->shape != want)
+      return Status::error("tensor \"" + slot.name + "\" has shape " + shape_str(t->shape) + ", architecture " +
+                           arch.describe() + " needs " + shape_str(want));
+    std::copy(t->data.begin(), t->data.end(), m.params.begin() + std::ptrdiff_t(slot.offset));
+  }
+  if (f.tensors.size() != m.layout.slots.size()) {
+    for (const StTensor& t : f.tensors) {
+      const bool known = std::any_of(m.layout.slots.begin(), m.layout.slots.end(),
+                                     [&t](const TensorSlot& sl) { return sl.name == t.name; });
+      if (!known) return Status::error("unexpected tensor \"" + t.name + "\" for architecture " + arch.describe());
+    }
+  }
+  out = std::move(m);
+  return Status::success();
+}
+
+StFile model_to_st(const Vae& m, const Metadata& extra) {
+  StFile f;
+  f.set_meta(kMetaFormat, "vae-studio/1");
+  f.set_meta(kMetaInput, std::to_string(m.arch.D));
+  f.set_meta(kMetaImage, std::to_string(m.arch.image_rows) + "x" + std::to_string(m.arch.image_cols));
+  std::string hidden;
+  for (size_t i = 0; i < m.arch.hidden.size(); ++i) hidden += (i ? "," : "") + std::to_string(m.arch.hidden[i]);
+  f.set_meta(kMetaHidden, hidden);
+  f.set_meta(kMetaLatent, std::to_string(m.arch.Z));
+  f.set_meta(kMetaLikelihood, "bernoulli");
+  for (const auto& kv : extra) f.set_meta(kv.first, kv.second);
+  for (const TensorSlot& slot : m.layout.slots) {
+    StTensor t;
+    t.name = slot.name;
+    t.shape = slot.cols > 0 ? std::vector<int64_t>{slot.rows, slot.cols} : std::vector<int64_t>{slot.rows};
+    t.data.assign(m.params.begin() + std::ptrdiff_t(slot.offset),
+                  m.params.begin() + std::ptrdiff_t(slot.offset + slot.size()));
+    f.tensors.push_back(std::move(t));
+  }
+  return f;
+}
+
+Status model_parse(const uint8_t* bytes, size_t size, Vae& out, Metadata* meta) {
+  StFile f;
+  Status s = st_parse(bytes, size, f);
+  if (!s) return s;
+  Vae m;
+  s = model_from_st(f, m);
+  if (!s) return s;
+  out = std::move(m);
+  if (meta) *meta = f.metadata;
+  return Status::success();
+}
+
+Status model_load(const std::string& path, Vae& out, Metadata* meta) {
+  StFile f;
+  Status s = st_load(path, f);
+  if (!s) return s;
+  Vae m;
+  s = model_from_st(f, m);
+  if (!s) return s.with_context(path);
+  out = std::move(m);
+  if (meta) *meta = f.metadata;
+  return Status::success();
+}
+
+Status model_save(const std::string& path, const Vae& m, const Metadata& meta, DType dtype) {
+  return st_save(path, model_to_st(m, meta), dtype);
+}
+
+}  // namespace vae

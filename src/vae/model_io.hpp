@@ -1,0 +1,41 @@
+// A VAE's weights file: safetensors with PyTorch-style names (encoder.fc1.weight, shape (out, in), row-major)
+// and the architecture, provenance and test figures as __metadata__ strings. Checks that the tensors match the
+// declared architecture exactly; the byte-level checks are st_parse's.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vae/model.hpp"
+#include "vae/safetensors.hpp"
+#include "vae/status.hpp"
+
+namespace vae {
+
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// Metadata keys that describe the architecture.
+constexpr const char* kMetaFormat = "format";  // "vae-studio/1"
+constexpr const char* kMetaInput = "vae.input";
+constexpr const char* kMetaImage = "vae.image";  // "28x28"
+constexpr const char* kMetaHidden = "vae.hidden";  // "512,256"
+constexpr const char* kMetaLatent = "vae.latent";
+constexpr const char* kMetaLikelihood = "vae.likelihood";  // "bernoulli"
+
+// Builds the model from a parsed file (architecture from the metadata, then every tensor by name and shape).
+Status model_from_st(const StFile& f, Vae& out);
+// The file for a model: its tensors in layout order and the metadata (architecture keys are set here).
+StFile model_to_st(const Vae& m, const Metadata& extra);
+
+Status model_parse(const uint8_t* bytes, size_t size, Vae& out, Metadata* meta);
+Status model_load(const std::string& path, Vae& out, Metadata* meta);
+Status model_save(const std::string& path, const Vae& m, const Metadata& meta, DType dtype);
+
+std::string meta_get(const Metadata& meta, const std::string& key, const std::string& fallback = "");
+void meta_set(Metadata& meta, const std::string& key, const std::string& value);
+
+// Strict parsers for metadata values: the whole string must be the number.
+bool parse_int(const std::string& s, long long lo, long long hi, long long& out);
+bool parse_int_list(const std::string& s, long long lo, long long hi, std::vector<int>& out);
+
+}  // namespace vae

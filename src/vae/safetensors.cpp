@@ -1,0 +1,475 @@
+// safetensors reading (validate everything, then convert to float32) and writing (F32 or F16, atomic save).
+// Not tolerant of damaged files: any inconsistency is reported, never repaired or skipped.
+#include "vae/safetensors.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <unordered_set>
+
+#include "vae/json.hpp"
+
+namespace vae {
+
+// ---- binary16 <-> binary32 ----
+// binary32: sign(1) exponent(8, bias 127) mantissa(23). binary16: sign(1) exponent(5, bias 15) mantissa(10).
+// Half exponent e = float exponent - 112. Half subnormals are m * 2^-24 with m in [1, 1023].
+
+namespace {
+
+uint32_t float_bits(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, 4);
+  return b;
+}
+
+float bits_float(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, 4);
+  return x;
+}
+
+// Rounds v >> shift to nearest, ties to even (1 <= shift <= 31).
+uint32_t shift_round_even(uint32_t v, uint32_t shift) {
+  const uint32_t kept = v >> shift;
+  const uint32_t rest = v & ((1u << shift) - 1u);
+  const uint32_t half = 1u << (shift - 1u);
+  return kept + ((rest > half || (rest == half && (kept & 1u))) ? 1u : 0u);
+}
+
+}  // namespace
+
+uint16_t f32_to_f16(float x) {
+  const uint32_t b = float_bits(x);
+  const uint32_t sign = (b >> 16) & 0x8000u;
+  const uint32_t exp = (b >> 23) & 0xFFu;
+  const uint32_t mant = b & 0x7FFFFFu;
+  if (exp == 0xFF) {
+    if (mant == 0) return static_cast<uint16_t>(sign | 0x7C00u);               // +-Inf
+    return static_cast<uint16_t>(sign | 0x7E00u | (mant >> 13));                // quiet NaN, top payload kept
+  }
+  const int e = static_cast<int>(exp) - 112;
+  if (e >= 31) return static_cast<uint16_t>(sign | 0x7C00u);                    // overflow
+  if (e <= 0) {
+    // Subnormal (or zero) half: (1.mant * 2^23) >> (14 - e). Below 2^-25 (e < -10) everything rounds to 0.
+    if (e < -10) return static_cast<uint16_t>(sign);
+    const uint32_t m = mant | 0x800000u;
+    return static_cast<uint16_t>(sign | shift_round_even(m, static_cast<uint32_t>(14 - e)));  // 0x400 = min normal
+  }
+  // Normal: drop 13 mantissa bits; a carry out of the mantissa bumps the exponent (up to 0x7C00 = Inf).
+  return static_cast<uint16_t>(sign | ((static_cast<uint32_t>(e) << 10) + shift_round_even(mant, 13)));
+}
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1Fu;
+  const uint32_t mant = h & 0x3FFu;
+  if (exp == 0) {
+    const float v = static_cast<float>(mant) * 5.9604644775390625e-8f;  // mant * 2^-24, exact
+    return sign ? -v : v;
+  }
+  if (exp == 31) return bits_float(sign | 0x7F800000u | (mant << 13));   // Inf or NaN
+  return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
+}
+
+// ---- StFile ----
+
+const StTensor* StFile::find(const std::string& name) const {
+  for (const StTensor& t : tensors)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+std::string StFile::meta(const std::string& key, const std::string& fallback) const {
+  for (const auto& kv : metadata)
+    if (kv.first == key) return kv.second;
+  return fallback;
+}
+
+void StFile::set_meta(const std::string& key, const std::string& value) {
+  for (auto& kv : metadata)
+    if (kv.first == key) {
+      kv.second = value;
+      return;
+    }
+  metadata.emplace_back(key, value);
+}
+
+namespace {
+
+// Explicit little-endian loads and stores: correct on any host byte order, no alignment assumed.
+uint64_t load_u64_le(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+uint32_t load_u32_le(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
+         static_cast<uint32_t>(p[3]) << 24;
+}
+uint16_t load_u16_le(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+void store_u64_le(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void store_u32_le(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void store_u16_le(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+}
+
+size_t dtype_size(DType d) { return d == DType::F32 ? 4 : 2; }
+
+// Every dtype name the format defines; only F32 and F16 are read.
+bool dtype_known(const std::string& s) {
+  static const char* const names[] = {"BOOL", "U8",      "I8",      "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3",
+                                      "F6_E3M2", "F4",   "I16",     "U16",     "F16",     "BF16",    "I32",
+                                      "U32",  "F32",     "F64",     "C64",     "I64",     "U64"};
+  for (const char* n : names)
+    if (s == n) return true;
+  return false;
+}
+
+// A name for messages: JSON-quoted, cut to 120 bytes at a UTF-8 boundary.
+std::string shown(const std::string& s) {
+  if (s.size() <= 120) return json_quote(s);
+  size_t cut = 120;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0u) == 0x80u) --cut;
+  return json_quote(s.substr(0, cut)) + "...";
+}
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Product of non-negative dims, false on 64-bit overflow. Any zero dim gives 0 whatever the others are.
+bool element_count(const std::vector<int64_t>& shape, uint64_t& count) {
+  count = 1;
+  for (int64_t d : shape)
+    if (d == 0) {
+      count = 0;
+      return true;
+    }
+  for (int64_t d : shape) {
+    const uint64_t u = static_cast<uint64_t>(d);
+    if (count > UINT64_MAX / u) return false;
+    count *= u;
+  }
+  return true;
+}
+
+const char* nonfinite_name(bool nan, bool negative) { return nan ? "NaN" : (negative ? "-Inf" : "+Inf"); }
+
+struct Entry {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  uint64_t count = 0;
+  uint64_t begin = 0, end = 0;  // relative to the data buffer
+  size_t order = 0;             // position in the header
+};
+
+Status check_entry(const std::string& name, const JsonValue& v, uint64_t data_size, Entry& e) {
+  const std::string who = "tensor " + shown(name) + ": ";
+  if (v.kind != JsonKind::Object) return Status::error(who + "entry is not an object");
+  const JsonValue *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
+  for (const JsonMember& m : v.object) {
+    if (m.key == "dtype") dtype = &m.value;
+    else if (m.key == "shape") shape = &m.value;
+    else if (m.key == "data_offsets") offsets = &m.value;
+    else return Status::error(who + "unknown key " + shown(m.key) + " (expected dtype, shape, data_offsets)");
+  }
+  if (!dtype) return Status::error(who + "missing \"dtype\"");
+  if (!shape) return Status::error(who + "missing \"shape\"");
+  if (!offsets) return Status::error(who + "missing \"data_offsets\"");
+
+  if (dtype->kind != JsonKind::String) return Status::error(who + "dtype is not a string");
+  if (dtype->string == "F32") e.dtype = DType::F32;
+  else if (dtype->string == "F16") e.dtype = DType::F16;
+  else if (dtype_known(dtype->string)) return Status::error(who + "dtype " + dtype->string + " not supported (F32, F16)");
+  else return Status::error(who + "unknown dtype " + shown(dtype->string));
+
+  if (shape->kind != JsonKind::Array) return Status::error(who + "shape is not an array");
+  for (size_t i = 0; i < shape->array.size(); ++i) {
+    const JsonValue& d = shape->array[i];
+    if (d.kind != JsonKind::Int) return Status::error(who + "shape entry " + std::to_string(i) + " is not an integer");
+    if (d.integer < 0)
+      return Status::error(who + "shape entry " + std::to_string(i) + " is negative (" + std::to_string(d.integer) + ")");
+    e.shape.push_back(d.integer);
+  }
+
+  if (offsets->kind != JsonKind::Array || offsets->array.size() != 2)
+    return Status::error(who + "data_offsets is not an array [begin, end]");
+  for (const JsonValue& o : offsets->array)
+    if (o.kind != JsonKind::Int || o.integer < 0)
+      return Status::error(who + "data_offsets entries are not non-negative integers");
+  e.begin = static_cast<uint64_t>(offsets->array[0].integer);
+  e.end = static_cast<uint64_t>(offsets->array[1].integer);
+  if (e.begin > e.end)
+    return Status::error(who + "data_offsets begin " + std::to_string(e.begin) + " > end " + std::to_string(e.end));
+  if (e.end > data_size)
+    return Status::error(who + "data_offsets end " + std::to_string(e.end) + " is past the end of the data buffer (" +
+                         std::to_string(data_size) + " bytes)");
+
+  const uint64_t size = dtype_size(e.dtype);
+  if (!element_count(e.shape, e.count) || e.count > UINT64_MAX / size)
+    return Status::error(who + "shape " + shape_str(e.shape) + " has an element count that overflows 64 bits");
+  if (e.count * size != e.end - e.begin)
+    return Status::error(who + "shape " + shape_str(e.shape) + " of " + dtype_name(e.dtype) + " needs " +
+                         std::to_string(e.count * size) + " bytes but data_offsets span " +
+                         std::to_string(e.end - e.begin));
+  e.name = name;
+  return Status::success();
+}
+
+// First non-finite element of a checked entry (exponent bits all ones), or count if none.
+uint64_t first_nonfinite(const Entry& e, const uint8_t* data, bool& nan, bool& negative) {
+  const uint8_t* p = data + e.begin;
+  for (uint64_t i = 0; i < e.count; ++i) {
+    if (e.dtype == DType::F32) {
+      const uint32_t b = load_u32_le(p + 4 * i);
+      if ((b & 0x7F800000u) == 0x7F800000u) {
+        nan = (b & 0x7FFFFFu) != 0, negative = (b >> 31) != 0;
+        return i;
+      }
+    } else {
+      const uint16_t h = load_u16_le(p + 2 * i);
+      if ((h & 0x7C00u) == 0x7C00u) {
+        nan = (h & 0x3FFu) != 0, negative = (h >> 15) != 0;
+        return i;
+      }
+    }
+  }
+  return e.count;
+}
+
+}  // namespace
+
+// ---- reading ----
+
+Status st_parse(const uint8_t* bytes, size_t size, StFile& out) {
+  if (bytes == nullptr) size = 0;
+  if (size < 8)
+    return Status::error("file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  const uint64_t n = load_u64_le(bytes);
+  if (n > kStMaxHeader)
+    return Status::error("header length " + std::to_string(n) + " is over the limit of " +
+                         std::to_string(kStMaxHeader) + " bytes (100 MB)");
+  if (n > size - 8)
+    return Status::error("header length " + std::to_string(n) + " is past the end of the file (" +
+                         std::to_string(size - 8) + " bytes follow the length)");
+
+  const char* header = reinterpret_cast<const char*>(bytes + 8);
+  JsonValue root;
+  const Status parsed = json_parse(header, static_cast<size_t>(n), root);
+  if (!parsed) return Status::error("header JSON: " + parsed.message());
+  if (root.kind != JsonKind::Object) return Status::error("header is not a JSON object");
+  if (header[0] != '{') return Status::error("header does not begin with '{'");
+
+  const uint8_t* data = bytes + 8 + n;
+  const uint64_t data_size = size - 8 - n;
+
+  StFile f;
+  std::vector<Entry> entries;
+  entries.reserve(root.object.size());
+  for (const JsonMember& m : root.object) {  // keys are unique: json_parse rejects duplicates
+    if (m.key == "__metadata__") {
+      if (m.value.kind != JsonKind::Object) return Status::error("__metadata__ is not an object");
+      for (const JsonMember& kv : m.value.object) {
+        if (kv.value.kind != JsonKind::String)
+          return Status::error("__metadata__ value for " + shown(kv.key) + " is not a string");
+        f.metadata.emplace_back(kv.key, kv.value.string);
+      }
+      continue;
+    }
+    Entry e;
+    const Status s = check_entry(m.key, m.value, data_size, e);
+    if (!s) return s;
+    e.order = entries.size();
+    entries.push_back(std::move(e));
+  }
+
+  // Sorted by offset, the ranges must tile [0, data_size): each begins where the previous ended.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end < b.end;
+    return a.order < b.order;
+  });
+  uint64_t covered = 0;
+  const Entry* prev = nullptr;
+  for (const Entry& e : entries) {
+    if (e.begin < covered)
+      return Status::error("tensors " + shown(prev->name) + " [" + std::to_string(prev->begin) + ", " +
+                           std::to_string(prev->end) + ") and " + shown(e.name) + " [" + std::to_string(e.begin) +
+                           ", " + std::to_string(e.end) + ") overlap");
+    if (e.begin > covered)
+      return Status::error("data bytes [" + std::to_string(covered) + ", " + std::to_string(e.begin) +
+                           ") are not covered by any tensor (a hole)");
+    covered = e.end;
+    prev = &e;
+  }
+  if (covered != data_size)
+    return Status::error("data bytes [" + std::to_string(covered) + ", " + std::to_string(data_size) +
+                         ") are not covered by any tensor (trailing bytes)");
+
+  for (const Entry& e : entries) {
+    bool nan = false, negative = false;
+    const uint64_t i = first_nonfinite(e, data, nan, negative);
+    if (i != e.count)
+      return Status::error("tensor " + shown(e.name) + ": element " + std::to_string(i) + " is " +
+                           nonfinite_name(nan, negative));
+  }
+
+  // All checked: count * dtype size <= data_size <= size, so every count fits in size_t.
+  f.tensors.reserve(entries.size());
+  for (Entry& e : entries) {
+    StTensor t;
+    t.name = std::move(e.name);
+    t.shape = std::move(e.shape);
+    t.dtype = e.dtype;
+    t.data.resize(static_cast<size_t>(e.count));
+    const uint8_t* p = data + e.begin;
+    if (e.dtype == DType::F32)
+      for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = bits_float(load_u32_le(p + 4 * i));
+    else
+      for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = f16_to_f32(load_u16_le(p + 2 * i));
+    f.tensors.push_back(std::move(t));
+  }
+  out = std::move(f);
+  return Status::success();
+}
+
+const char* dtype_name(DType d) { return d == DType::F32 ? "F32" : "F16"; }
+
+DType st_file_dtype(const StFile& f) {
+  for (const StTensor& t : f.tensors)
+    if (t.dtype != DType::F16) return DType::F32;
+  return f.tensors.empty() ? DType::F32 : DType::F16;
+}
+
+Status st_load(const std::string& path, StFile& out) {
+  std::FILE* fp = std::fopen(path.c_str(), "rb");
+  if (!fp) return Status::error(path + ": cannot open: " + std::strerror(errno));
+  // No size hint from fseek/ftell: it is meaningless for pipes and directories (ext4 reports a huge one).
+  std::vector<uint8_t> bytes;
+  const size_t chunk = size_t{1} << 20;
+  for (;;) {
+    const size_t have = bytes.size();
+    bytes.resize(have + chunk);
+    const size_t got = std::fread(bytes.data() + have, 1, chunk, fp);
+    bytes.resize(have + got);
+    if (got < chunk) break;
+  }
+  const int err = errno;
+  const bool failed = std::ferror(fp) != 0;
+  std::fclose(fp);
+  if (failed) return Status::error(path + ": read error: " + std::strerror(err));
+  return st_parse(bytes.data(), bytes.size(), out).with_context(path);
+}
+
+// ---- writing ----
+
+Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
+  const uint64_t esize = dtype_size(dtype);
+  std::unordered_set<std::string> seen;
+  for (const auto& kv : f.metadata) {
+    if (!json_utf8_valid(kv.first.data(), kv.first.size()) || !json_utf8_valid(kv.second.data(), kv.second.size()))
+      return Status::error("__metadata__ entry " + shown(kv.first) + " is not valid UTF-8");
+    if (!seen.insert(kv.first).second) return Status::error("__metadata__ has duplicate key " + shown(kv.first));
+  }
+  seen.clear();
+  std::vector<uint64_t> nbytes;
+  nbytes.reserve(f.tensors.size());
+  uint64_t total = 0;
+  for (const StTensor& t : f.tensors) {
+    const std::string who = "tensor " + shown(t.name) + ": ";
+    if (!json_utf8_valid(t.name.data(), t.name.size())) return Status::error(who + "name is not valid UTF-8");
+    if (t.name == "__metadata__") return Status::error(who + "name is reserved for the metadata");
+    if (!seen.insert(t.name).second) return Status::error(who + "duplicate tensor name");
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      if (t.shape[i] < 0) return Status::error(who + "shape entry " + std::to_string(i) + " is negative");
+    uint64_t count = 0;
+    if (!element_count(t.shape, count) || count > UINT64_MAX / esize || count * esize > UINT64_MAX - total)
+      return Status::error(who + "shape " + shape_str(t.shape) + " is too large");
+    if (count != t.data.size())
+      return Status::error(who + "has " + std::to_string(t.data.size()) + " values but shape " + shape_str(t.shape) +
+                           " needs " + std::to_string(count));
+    for (size_t i = 0; i < t.data.size(); ++i) {
+      const uint32_t b = float_bits(t.data[i]);
+      if ((b & 0x7F800000u) == 0x7F800000u)
+        return Status::error(who + "element " + std::to_string(i) + " is " +
+                             nonfinite_name((b & 0x7FFFFFu) != 0, (b >> 31) != 0) + "; not written");
+      if (dtype == DType::F16 && (f32_to_f16(t.data[i]) & 0x7FFFu) == 0x7C00u)
+        return Status::error(who + "element " + std::to_string(i) + " overflows F16 (|x| >= 65520)");
+    }
+    nbytes.push_back(count * esize);
+    total += count * esize;
+  }
+
+  std::string h = "{";
+  if (!f.metadata.empty()) {
+    h += "\"__metadata__\":{";
+    for (size_t i = 0; i < f.metadata.size(); ++i)
+      h += (i ? "," : "") + json_quote(f.metadata[i].first) + ":" + json_quote(f.metadata[i].second);
+    h += "}";
+  }
+  uint64_t offset = 0;
+  for (size_t k = 0; k < f.tensors.size(); ++k) {
+    const StTensor& t = f.tensors[k];
+    if (h.size() > 1) h += ",";
+    h += json_quote(t.name) + ":{\"dtype\":\"" + dtype_name(dtype) + "\",\"shape\":" + shape_str(t.shape) +
+         ",\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes[k]) + "]}";
+    offset += nbytes[k];
+  }
+  h += "}";
+  while (h.size() % 8 != 0) h += ' ';  // data buffer starts at 8 + h.size(), a multiple of 8
+
+  if (total > SIZE_MAX - 8 - h.size()) return Status::error("tensors too large for memory");
+  std::vector<uint8_t> bytes(8 + h.size() + static_cast<size_t>(total));
+  store_u64_le(bytes.data(), h.size());
+  std::memcpy(bytes.data() + 8, h.data(), h.size());
+  uint8_t* p = bytes.data() + 8 + h.size();
+  for (const StTensor& t : f.tensors) {
+    for (float x : t.data) {
+      if (dtype == DType::F32) {
+        store_u32_le(p, float_bits(x));
+        p += 4;
+      } else {
+        store_u16_le(p, f32_to_f16(x));
+        p += 2;
+      }
+    }
+  }
+  out = std::move(bytes);
+  return Status::success();
+}
+
+Status st_save(const std::string& path, const StFile& f, DType dtype) {
+  std::vector<uint8_t> bytes;
+  const Status s = st_serialize(f, dtype, bytes);
+  if (!s) return s.with_context(path);
+  const std::string tmp = path + ".tmp";
+  std::FILE* fp = std::fopen(tmp.c_str(), "wb");
+  if (!fp) return Status::error(tmp + ": cannot create: " + std::strerror(errno));
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), fp) == bytes.size();
+  ok = std::fflush(fp) == 0 && ok;
+  int err = errno;
+  ok = std::fclose(fp) == 0 && ok;
+  if (!ok) {
+    if (err == 0) err = errno;
+    std::remove(tmp.c_str());
+    return Status::error(tmp + ": write failed: " + std::strerror(err));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    std::remove(tmp.c_str());
+    return Status::error(path + ": cannot rename " + tmp + " over it: " + std::strerror(err));
+  }
+  return Status::success();
+}
+
+}  // namespace vae

@@ -1,0 +1,70 @@
+// Reader and writer of the safetensors format (huggingface/safetensors README, "Format"), F32 and F16 only.
+// Not a lazy or zero-copy loader: every tensor is checked, then converted to float32 in memory.
+//
+// File layout:
+//   bytes [0, 8)        N, unsigned 64-bit little-endian: the header length
+//   bytes [8, 8+N)      UTF-8 JSON object, starting with '{', possibly padded at the end with spaces (0x20):
+//                         {"__metadata__": {"key": "value", ...},                      (optional, strings only)
+//                          "name": {"dtype": "F32", "shape": [d0, d1, ...], "data_offsets": [begin, end]}, ...}
+//   bytes [8+N, size)   the data buffer; [begin, end) are relative to its start. The tensors' ranges tile it
+//                       exactly (no overlap, no holes). Elements little-endian, row-major (C order).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vae/status.hpp"
+
+namespace vae {
+
+enum class DType { F32, F16 };
+
+struct StTensor {
+  std::string name;             // PyTorch-style, e.g. "encoder.fc1.weight"
+  std::vector<int64_t> shape;   // row-major (C order), as in the file; {} is a scalar
+  std::vector<float> data;      // values converted to float32; size == product of shape
+  DType dtype = DType::F32;     // as stored in the file it was read from (the writer takes one dtype for all)
+};
+
+struct StFile {
+  std::vector<StTensor> tensors;                              // read: in file order of data offsets
+  std::vector<std::pair<std::string, std::string>> metadata;  // __metadata__, in header order
+
+  const StTensor* find(const std::string& name) const;        // nullptr if absent
+  std::string meta(const std::string& key, const std::string& fallback = "") const;
+  void set_meta(const std::string& key, const std::string& value);  // replace or append
+};
+
+// Largest header accepted (the reference implementation's limit).
+constexpr uint64_t kStMaxHeader = 100u * 1000u * 1000u;
+
+// Parses and checks a whole file held in memory. Everything (lengths, offsets, dtypes, shapes, tiling,
+// finiteness of every value) is checked before any tensor is allocated or returned; one message per problem.
+// out is replaced only on success.
+Status st_parse(const uint8_t* bytes, size_t size, StFile& out);
+
+// Reads path and st_parse-s it; errors are prefixed with the path.
+Status st_load(const std::string& path, StFile& out);
+
+// The file bytes: header with __metadata__ first (omitted if empty), then the tensors in the order of
+// f.tensors, packed contiguously; the header is space-padded so the data buffer starts at an offset that is
+// a multiple of 8. Fails, writing nothing to out, on anything st_parse would reject: duplicate or
+// non-UTF-8 names, a tensor named "__metadata__", negative dims, data.size() != product of shape,
+// NaN/Inf values, and (for F16) values whose rounding overflows to Inf (|x| >= 65520).
+Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out);
+
+// Writes atomically: to "<path>.tmp", flush + close checked, then std::rename over path.
+// Never leaves a partial file at path (the .tmp is removed on failure).
+Status st_save(const std::string& path, const StFile& f, DType dtype);
+
+// IEEE 754 binary16 <-> binary32. f32_to_f16 rounds to nearest, ties to even; overflow gives +-Inf;
+// NaN stays NaN (quiet, top payload bits kept); subnormal halves are produced and read exactly.
+uint16_t f32_to_f16(float x);
+const char* dtype_name(DType d);  // "F32", "F16"
+// The dtype to write a file back in: F16 if every tensor was F16, else F32.
+DType st_file_dtype(const StFile& f);
+float f16_to_f32(uint16_t h);
+
+}  // namespace vae

@@ -1,0 +1,369 @@
+// The training loop, its checkpoints, and evaluation over data sets.
+// Determinism: every random draw comes from a Pcg32 stream named by (seed, purpose, epoch or step or image), and
+// every batch is split into kShards fixed shards whose gradients are summed in a fixed order, so a seed gives
+// bit-identical weights whatever the thread count, and a resumed run replays exactly what the original would have.
+#include "vae/train.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <numeric>
+
+#include "vae/parallel.hpp"
+
+namespace vae {
+
+namespace {
+
+constexpr int kShards = 2;  // the Adam pass below sums exactly two shards' gradients
+// Stream identifiers, so that no two purposes ever share a stream.
+constexpr uint64_t kStreamShuffle = 0x5f1e, kStreamBatch = 0xba7c, kStreamVal = 0x7a1, kStreamEval = 0xe7a1;
+
+// Adam (Kingma & Ba 2014) with the usual constants.
+constexpr float kAdamBeta1 = 0.9f, kAdamBeta2 = 0.999f, kAdamEps = 1e-8f;
+
+std::string fmt_double(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+// Cosine decay from lr to lr_final over the run; step is 1-based.
+float lr_at(const TrainConfig& c, long step, long total) {
+  const double progress = total > 1 ? double(step - 1) / double(total - 1) : 1.0;
+  return float(c.lr_final + 0.5 * (c.lr - c.lr_final) * (1.0 + std::cos(3.14159265358979323846 * progress)));
+}
+
+float beta_at(const TrainConfig& c, long step, long steps_per_epoch) {
+  if (c.warmup_epochs <= 0) return 1.f;
+  const double warm = double(c.warmup_epochs) * double(steps_per_epoch);
+  return float(std::min(1.0, double(step) / warm));
+}
+
+// The parameter-shaped buffers of a checkpoint, under a name prefix ("" for the weights).
+Status read_slots(const StFile& f, const Layout& lay, const std::string& prefix, Buffer<float>& dst) {
+  dst.assign(lay.total, 0.f);
+  for (const TensorSlot& slot : lay.slots) {
+    const StTensor* t = f.find(prefix + slot.name);
+    if (!t || t->data.size() != slot.size())
+      return Status::error("checkpoint tensor \"" + prefix + slot.name + "\" missing or of the wrong size");
+    std::copy(t->data.begin(), t->data.end(), dst.begin() + std::ptrdiff_t(slot.offset));
+  }
+  return Status::success();
+}
+
+void add_slots(StFile& f, const Layout& lay, const std::string& prefix, const Buffer<float>& src) {
+  for (const TensorSlot& slot : lay.slots) {
+    StTensor t;
+    t.name = prefix + slot.name;
+    t.shape = slot.cols > 0 ? std::vector<int64_t>{slot.rows, slot.cols} : std::vector<int64_t>{slot.rows};
+    t.data.assign(src.begin() + std::ptrdiff_t(slot.offset), src.begin() + std::ptrdiff_t(slot.offset + slot.size()));
+    f.tensors.push_back(std::move(t));
+  }
+}
+
+// Everything a run carries from one epoch to the next.
+struct TrainState {
+  Vae model;
+  Buffer<float> adam_m, adam_v;  // Adam's first and second moments, (layout.total)
+  Buffer<float> best;            // the parameters with the best validation ELBO so far
+  long step = 0;                      // Adam steps taken; bias correction uses it, once per step
+  int epoch = 0;                      // epochs completed
+  double best_val = -std::numeric_limits<double>::infinity();
+  int best_epoch = 0;
+};
+
+Status checkpoint_write(const std::string& path, const TrainConfig& cfg, const TrainState& st) {
+  Metadata meta;
+  meta_set(meta, "checkpoint.signature", train_signature(cfg));
+  meta_set(meta, "checkpoint.epoch", std::to_string(st.epoch));
+  meta_set(meta, "checkpoint.step", std::to_string(st.step));
+  meta_set(meta, "checkpoint.best_epoch", std::to_string(st.best_epoch));
+  meta_set(meta, "checkpoint.best_val_elbo", std::isfinite(st.best_val) ? fmt_double(st.best_val) : "none");
+  StFile f = model_to_st(st.model, meta);
+  add_slots(f, st.model.layout, "adam.m.", st.adam_m);
+  add_slots(f, st.model.layout, "adam.v.", st.adam_v);
+  add_slots(f, st.model.layout, "best.", st.best);
+  return st_save(path, f, DType::F32);
+}
+
+Status checkpoint_read(const std::string& path, const TrainConfig& cfg, TrainState& st) {
+  StFile f;
+  Status s = st_load(path, f);
+  if (!s) return s;
+  const std::string sig = f.meta("checkpoint.signature");
+  if (sig != train_signature(cfg))
+    return Status::error(path + ": checkpoint is from a different run (" + sig + "); resume needs the same options (" +
+                         train_signature(cfg) + ")");
+  long long epoch = 0, step = 0, best_epoch = 0;
+  if (!parse_int(f.meta("checkpoint.epoch"), 0, 1 << 30, epoch) ||
+      !parse_int(f.meta("checkpoint.step"), 0, 1LL << 50, step) ||
+      !parse_int(f.meta("checkpoint.best_epoch"), 0, 1 << 30, best_epoch))
+    return Status::error(path + ": checkpoint metadata (epoch, step) missing or malformed");
+  TrainState r;
+  r.model = st.model;
+  if (!(s = read_slots(f, r.model.layout, "", r.model.params)) || !(s = read_slots(f, r.model.layout, "adam.m.", r.adam_m)) ||
+      !(s = read_slots(f, r.model.layout, "adam.v.", r.adam_v)) || !(s = read_slots(f, r.model.layout, "best.", r.best)))
+    return s.with_context(path);
+  const std::string bv = f.meta("checkpoint.best_val_elbo");
+  if (bv != "none") {
+    char* end = nullptr;
+    r.best_val = std::strtod(bv.c_str(), &end);
+    if (bv.empty() || *end != '\0') return Status::error(path + ": checkpoint best_val_elbo malformed");
+  }
+  r.step = long(step);
+  r.epoch = int(epoch);
+  r.best_epoch = int(best_epoch);
+  st = std::move(r);
+  return Status::success();
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+}  // namespace
+
+std::string train_signature(const TrainConfig& c) {
+  std::string s = "data=" + c.dataset + " arch=" + c.arch.describe() + " epochs=" + std::to_string(c.epochs) +
+                  " batch=" + std::to_string(c.batch) + " lr=" + fmt_double(c.lr) + " lr_final=" + fmt_double(c.lr_final) +
+                  " warmup=" + std::to_string(c.warmup_epochs) + " binarize=" + (c.binarize ? "1" : "0") +
+                  " val=" + std::to_string(c.val_count) + " seed=" + std::to_string(c.seed);
+  if (c.train_limit > 0) s += " limit=" + std::to_string(c.train_limit);
+  return s;
+}
+
+void binarize(const float* src, size_t n, uint64_t seed, float* dst) {
+  Pcg32 rng(seed, 0xb1);
+  for (size_t i = 0; i < n; ++i) dst[i] = rng.uniform() < src[i] ? 1.f : 0.f;
+}
+
+ElboSum eval_elbo(const Vae& m, const float* images, int count, uint64_t seed, int threads) {
+  const int D = m.arch.D, Z = m.arch.Z;
+  ElboSum shard_sum[kShards];
+  parallel_run(kShards, threads, [&](int sh) {
+    const int begin = int(long(count) * sh / kShards), end = int(long(count) * (sh + 1) / kShards);
+    Workspace ws;
+    Matrix eps;
+    for (int b0 = begin; b0 < end; b0 += 256) {
+      const int n = std::min(256, end - b0);
+      Eigen::Map<const Matrix> X(images + size_t(b0) * D, D, n);
+      eps.resize(Z, n);
+      for (int j = 0; j < n; ++j) {
+        Pcg32 rng(prng_mix(seed, size_t(b0 + j)), kStreamEval);
+        for (int d = 0; d < Z; ++d) eps(d, j) = rng.normal();
+      }
+      shard_sum[sh] += vae_forward(m, X, eps, ws);
+    }
+  });
+  ElboSum total;
+  for (const ElboSum& s : shard_sum) total += s;
+  return total;
+}
+
+void eval_iwae(const Vae& m, const float* images, int count, int K, uint64_t seed, int threads,
+               std::vector<double>& log_px, const std::function<void(int)>& progress) {
+  const int D = m.arch.D;
+  log_px.assign(size_t(count), 0.0);
+  // Small shards so the two threads finish together and progress can be reported; each shard is 50 images.
+  const int per = 50;
+  const int shards = (count + per - 1) / per;
+  int done = 0;
+  for (int s0 = 0; s0 < shards; s0 += 2 * 8) {
+    const int group = std::min(16, shards - s0);
+    parallel_run(2, threads, [&](int w) {
+      Workspace ws;
+      std::vector<double> out;
+      for (int s = s0 + w; s < s0 + group; s += 2) {
+        const int b0 = s * per, n = std::min(per, count - b0);
+        vae_iwae(m, Eigen::Map<const Matrix>(images + size_t(b0) * D, D, n), K, seed, size_t(b0), ws, out);
+        std::copy(out.begin(), out.end(), log_px.begin() + b0);
+      }
+    });
+    done = std::min(count, (s0 + group) * per);
+    if (progress) progress(done);
+  }
+}
+
+Status train_run(const TrainConfig& cfg, const std::function<void(const EpochReport&)>& on_epoch) {
+  using Clock = std::chrono::steady_clock;
+  Status s = cfg.arch.check();
+  if (!s) return s;
+  if (cfg.epochs < 1 || cfg.batch < kShards || cfg.lr <= 0.f || cfg.lr_final < 0.f || cfg.val_count < 0 ||
+      cfg.warmup_epochs < 0 || cfg.threads < 1)
+    return Status::error("training options out of range (epochs >= 1, batch >= 2, lr > 0, val >= 0, threads >= 1)");
+
+  Dataset ds;
+  if (!(s = dataset_open(cfg.dataset, "train", cfg.data_dir, cfg.root, ds))) return s;
+  const int D = cfg.arch.D, Z = cfg.arch.Z, B = cfg.batch;
+  if (ds.pixels() != D)
+    return Status::error(ds.name + " has " + std::to_string(ds.pixels()) + " pixels per image, the model takes " +
+                         std::to_string(D));
+  const int n_val = cfg.val_count;
+  int n_train = ds.count - n_val;
+  if (cfg.train_limit > 0) n_train = std::min(n_train, cfg.train_limit);
+  if (n_train < B)
+    return Status::error(ds.name + ": " + std::to_string(ds.count) + " images leave " + std::to_string(n_train) +
+                         " for training after " + std::to_string(n_val) + " for validation; a batch needs " +
+                         std::to_string(B));
+  const long steps_per_epoch = n_train / B;
+  const long total_steps = steps_per_epoch * cfg.epochs;
+
+  TrainState st;
+  st.model = vae_make(cfg.arch, cfg.seed);
+  {
+    // Start the decoder's output bias at the logit of each pixel's mean over the training images.
+    Eigen::VectorXd mean = Eigen::VectorXd::Zero(D);
+    for (int i = 0; i < n_train; ++i) mean += Eigen::Map<const Eigen::VectorXf>(ds.image(i), D).cast<double>();
+    mean /= double(n_train);
+    float* bias = st.model.params.data() + st.model.layout.dec_out.b;
+    for (int d = 0; d < D; ++d) {
+      const double p = std::min(1.0 - 1e-3, std::max(1e-3, mean[d]));
+      bias[d] = float(std::log(p / (1.0 - p)));
+    }
+  }
+  st.adam_m.assign(st.model.layout.total, 0.f);
+  st.adam_v.assign(st.model.layout.total, 0.f);
+  st.best = st.model.params;
+
+  bool resumed = false;
+  if (cfg.resume && !cfg.checkpoint.empty() && file_exists(cfg.checkpoint)) {
+    if (!(s = checkpoint_read(cfg.checkpoint, cfg, st))) return s;
+    resumed = true;
+  }
+
+  // Validation images: binarised once with a fixed stream (when training binarises), fixed noise per image.
+  Buffer<float> val(size_t(n_val) * D);
+  if (cfg.binarize)
+    binarize(ds.image(ds.count - n_val), val.size(), prng_mix(cfg.seed, kStreamVal), val.data());
+  else
+    std::copy(ds.image(ds.count - n_val), ds.image(ds.count - n_val) + val.size(), val.begin());
+
+  const int threads = std::min(cfg.threads, kShards);
+  const size_t P = st.model.layout.total;
+  std::vector<Buffer<float>> grads(kShards, Buffer<float>(P));
+  std::vector<Workspace> ws(kShards);
+  Matrix X(D, B), eps(Z, B);
+  std::vector<int> order(static_cast<size_t>(n_train));
+  int epochs_this_call = 0;
+  double seconds_so_far = 0;
+
+  while (st.epoch < cfg.epochs) {
+    if (cfg.stop_after_epochs > 0 && epochs_this_call >= cfg.stop_after_epochs) return Status::success();
+    const auto t0 = Clock::now();
+    const int epoch = st.epoch;  // 0-based, the one being run
+    // Fisher-Yates shuffle from this epoch's own stream.
+    std::iota(order.begin(), order.end(), 0);
+    Pcg32 shuffle_rng(prng_mix(cfg.seed, uint64_t(epoch)), kStreamShuffle);
+    for (int i = n_train - 1; i > 0; --i) std::swap(order[size_t(i)], order[shuffle_rng.below(uint32_t(i + 1))]);
+
+    ElboSum train_sum;
+    float lr = cfg.lr, beta = 1.f;
+    for (long k = 0; k < steps_per_epoch; ++k) {
+      const long step = st.step + 1;
+      lr = lr_at(cfg, step, total_steps);
+      beta = beta_at(cfg, step, steps_per_epoch);
+      ElboSum shard_sum[kShards];
+      parallel_run(kShards, threads, [&](int sh) {
+        const int c0 = B * sh / kShards, n = B * (sh + 1) / kShards - c0;
+        // The batch's images (binarised afresh) and noise; image b of step t draws from stream (seed, t, b).
+        for (int b = c0; b < c0 + n; ++b) {
+          Pcg32 rng(prng_mix(prng_mix(cfg.seed, uint64_t(step)), uint64_t(b)), kStreamBatch);
+          const float* img = ds.image(order[size_t(k * B + b)]);
+          if (cfg.binarize)
+            for (int d = 0; d < D; ++d) X(d, b) = rng.uniform() < img[d] ? 1.f : 0.f;
+          else
+            for (int d = 0; d < D; ++d) X(d, b) = img[d];
+          for (int d = 0; d < Z; ++d) eps(d, b) = rng.normal();
+        }
+        shard_sum[sh] = vae_forward(st.model, X.middleCols(c0, n), eps.middleCols(c0, n), ws[size_t(sh)]);
+        vae_backward(st.model, X.middleCols(c0, n), beta, 1.f / float(B), ws[size_t(sh)], grads[size_t(sh)].data());
+      });
+      ElboSum batch_sum;
+      for (const ElboSum& e : shard_sum) batch_sum += e;
+      if (!std::isfinite(batch_sum.rec) || !std::isfinite(batch_sum.kl))
+        return Status::error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) +
+                             ": the loss is not finite (rec " + fmt_double(batch_sum.rec / B) + ", KL " +
+                             fmt_double(batch_sum.kl / B) + "); stopped without writing it; the last checkpoint (" +
+                             std::to_string(st.epoch) + " epochs) is intact");
+      train_sum += batch_sum;
+
+      // One pass over the flat buffer: sum the shards' gradients, check them, and take Adam's step
+      // (t counted once per step). A non-finite gradient stops the run before anything is written to disk.
+      st.step = step;
+      const float bc1 = 1.f - std::pow(kAdamBeta1, float(step)), bc2 = 1.f - std::pow(kAdamBeta2, float(step));
+      bool finite[kShards] = {true, true};
+      parallel_run(kShards, threads, [&](int sh) {
+        const size_t i0 = P * size_t(sh) / kShards, i1 = P * size_t(sh + 1) / kShards;
+        const float* g0 = grads[0].data();
+        const float* g1 = grads[1].data();
+        float* p = st.model.params.data();
+        float* m1 = st.adam_m.data();
+        float* m2 = st.adam_v.data();
+        float bad = 0.f;
+        for (size_t i = i0; i < i1; ++i) {
+          const float g = g0[i] + g1[i];
+          bad += g * 0.f;  // stays 0 unless some g is NaN or Inf
+          m1[i] = kAdamBeta1 * m1[i] + (1.f - kAdamBeta1) * g;
+          m2[i] = kAdamBeta2 * m2[i] + (1.f - kAdamBeta2) * g * g;
+          p[i] -= lr * (m1[i] / bc1) / (std::sqrt(m2[i] / bc2) + kAdamEps);
+        }
+        finite[sh] = bad == 0.f;
+      });
+      if (!finite[0] || !finite[1])
+        return Status::error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) +
+                             ": a gradient is not finite; stopped; the last checkpoint (" + std::to_string(st.epoch) +
+                             " epochs) is intact");
+    }
+
+    EpochReport rep;
+    rep.epoch = epoch + 1;
+    rep.epochs = cfg.epochs;
+    rep.train_rec = train_sum.rec / train_sum.count;
+    rep.train_kl = train_sum.kl / train_sum.count;
+    rep.train_elbo = train_sum.elbo() / train_sum.count;
+    if (n_val > 0) {
+      const ElboSum v = eval_elbo(st.model, val.data(), n_val, prng_mix(cfg.seed, kStreamVal + 1), threads);
+      rep.val_rec = v.rec / n_val;
+      rep.val_kl = v.kl / n_val;
+      rep.val_elbo = v.elbo() / n_val;
+      if (!std::isfinite(rep.val_elbo))
+        return Status::error("epoch " + std::to_string(epoch + 1) + ": validation ELBO is not finite; stopped");
+    }
+    st.epoch = epoch + 1;
+    if (n_val == 0 || rep.val_elbo > st.best_val) {
+      st.best = st.model.params;
+      st.best_val = n_val > 0 ? rep.val_elbo : st.best_val;
+      st.best_epoch = st.epoch;
+      rep.best = true;
+    }
+    if (!cfg.checkpoint.empty() && !(s = checkpoint_write(cfg.checkpoint, cfg, st))) return s;
+
+    rep.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    seconds_so_far += rep.seconds;
+    ++epochs_this_call;
+    rep.images_per_s = double(steps_per_epoch * B) / rep.seconds;
+    rep.eta_seconds = seconds_so_far / epochs_this_call * (cfg.epochs - st.epoch);
+    rep.lr = lr;
+    rep.beta = beta;
+    rep.resumed = resumed && epochs_this_call == 1;
+    if (on_epoch) on_epoch(rep);
+  }
+
+  if (cfg.out.empty()) return Status::success();
+  Vae best = st.model;
+  best.params = st.best;
+  Metadata meta;
+  meta_set(meta, "dataset", cfg.dataset);
+  meta_set(meta, "train.command", cfg.command);
+  meta_set(meta, "train.epochs", std::to_string(cfg.epochs));
+  meta_set(meta, "train.seed", std::to_string(cfg.seed));
+  meta_set(meta, "train.options", train_signature(cfg));
+  meta_set(meta, "train.images", std::to_string(n_train));
+  meta_set(meta, "train.best_epoch", std::to_string(st.best_epoch));
+  if (n_val > 0) meta_set(meta, "train.val_elbo", fmt_double(st.best_val));
+  return model_save(cfg.out, best, meta, cfg.out_dtype);
+}
+
+}  // namespace vae

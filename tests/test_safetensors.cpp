@@ -1,0 +1,659 @@
+// The JSON parser, binary16 conversion, and safetensors: round trips, our header's shape, and malformed files
+// rejected with a message that names the problem. Files are built byte by byte in memory.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "vae/json.hpp"
+#include "vae/safetensors.hpp"
+
+using namespace vae;
+
+namespace {
+
+// 8-byte little-endian length, then the header text, then the data bytes.
+std::vector<uint8_t> assemble(const std::string& header, const std::vector<uint8_t>& data, uint64_t length) {
+  std::vector<uint8_t> b;
+  b.reserve(8 + header.size() + data.size());
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(length >> (8 * i)));
+  for (char c : header) b.push_back(static_cast<uint8_t>(c));
+  for (uint8_t c : data) b.push_back(c);
+  return b;
+}
+std::vector<uint8_t> assemble(const std::string& header, const std::vector<uint8_t>& data = {}) {
+  return assemble(header, data, header.size());
+}
+
+std::vector<uint8_t> le_f32(const std::vector<float>& v) {
+  std::vector<uint8_t> b;
+  for (float x : v) {
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(u >> (8 * i)));
+  }
+  return b;
+}
+
+std::vector<uint8_t> le_f16(const std::vector<uint16_t>& v) {
+  std::vector<uint8_t> b;
+  for (uint16_t h : v) {
+    b.push_back(static_cast<uint8_t>(h));
+    b.push_back(static_cast<uint8_t>(h >> 8));
+  }
+  return b;
+}
+
+std::vector<uint8_t> zeros(size_t n) { return std::vector<uint8_t>(n, 0); }
+
+// Parses bytes (copied to an exact-size buffer so a sanitizer sees any overrun); returns the message or "ok".
+std::string parse_message(const std::vector<uint8_t>& bytes) {
+  std::vector<uint8_t> exact(bytes);
+  StFile f;
+  const Status s = st_parse(exact.data(), exact.size(), f);
+  return s.ok() ? "ok" : s.message();
+}
+
+std::string json_message(const std::string& text) {
+  JsonValue v;
+  const Status s = json_parse(text, v);
+  return s.ok() ? "ok" : s.message();
+}
+
+uint32_t bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return u;
+}
+
+StFile sample_file() {
+  StFile f;
+  f.tensors.push_back({"encoder.fc1.weight", {3, 4}, {}});
+  for (int i = 0; i < 12; ++i) f.tensors[0].data.push_back(0.25f * static_cast<float>(i) - 1.3f);
+  f.tensors.push_back({"encoder.fc1.bias", {3}, {1e-30f, -0.0f, 12345.678f}});
+  f.tensors.push_back({"scalar", {}, {3.5f}});
+  f.tensors.push_back({"empty", {0, 5}, {}});
+  f.tensors.push_back({"decoder.fc2.weight", {2, 1, 2}, {1.f / 3.f, -2.f, 7e-41f /* subnormal */, -60000.f}});
+  f.set_meta("format", "pt");
+  f.set_meta("arch", "vae 784-400-20");
+  return f;
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / name).string();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- JSON
+
+TEST_CASE("json: objects keep members in file order and numbers keep their kind") {
+  JsonValue v;
+  REQUIRE(json_parse(" {\"b\": [1, -2, 3.5, 1e2, true, false, null], \"a\": {\"x\": \"y\"}, \"c\": -0} ", v).ok());
+  REQUIRE(v.kind == JsonKind::Object);
+  REQUIRE(v.object.size() == 3);
+  CHECK(v.object[0].key == "b");
+  CHECK(v.object[1].key == "a");
+  const JsonValue* b = v.get("b");
+  REQUIRE(b);
+  REQUIRE(b->array.size() == 7);
+  CHECK(b->array[0].kind == JsonKind::Int);
+  CHECK(b->array[1].integer == -2);
+  CHECK(b->array[2].kind == JsonKind::Number);
+  CHECK(b->array[2].number == 3.5);
+  CHECK(b->array[3].kind == JsonKind::Number);
+  CHECK(b->array[3].number == 100.0);
+  CHECK(b->array[4].kind == JsonKind::Bool);
+  CHECK(b->array[4].boolean);
+  CHECK_FALSE(b->array[5].boolean);
+  CHECK(b->array[6].kind == JsonKind::Null);
+  CHECK(v.get("a")->get("x")->string == "y");
+  CHECK(v.get("c")->integer == 0);
+  CHECK(v.get("missing") == nullptr);
+}
+
+TEST_CASE("json: integers are exact over the whole int64 range and become doubles beyond it") {
+  JsonValue v;
+  REQUIRE(json_parse("[9223372036854775807, -9223372036854775808, 9223372036854775808, 123456789012345678901]", v));
+  CHECK(v.array[0].kind == JsonKind::Int);
+  CHECK(v.array[0].integer == std::numeric_limits<int64_t>::max());
+  CHECK(v.array[1].kind == JsonKind::Int);
+  CHECK(v.array[1].integer == std::numeric_limits<int64_t>::min());
+  CHECK(v.array[2].kind == JsonKind::Number);
+  CHECK(v.array[2].number == 9223372036854775808.0);
+  CHECK(v.array[3].kind == JsonKind::Number);
+}
+
+TEST_CASE("json: malformed numbers are rejected") {
+  for (const char* t : {"01", "-01", "1.", ".5", "-", "1e", "1e+", "+1", "0x10", "1.5.2", "NaN", "Infinity", "-"})
+    CHECK(json_message(t) != "ok");
+  CHECK(json_message("1e999").find("out of range") != std::string::npos);
+  CHECK(json_message("01").find("leading zero") != std::string::npos);
+}
+
+TEST_CASE("json: string escapes decode to UTF-8") {
+  JsonValue v;
+  REQUIRE(json_parse("\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u0041\\u00e9\\u20AC \\u0000!\"", v));
+  const std::string expected = std::string("q\" b\\ s/ \b\f\n\r\t A\xC3\xA9\xE2\x82\xAC ") + '\0' + "!";
+  CHECK(v.string == expected);
+  CHECK(json_message("\"\\x\"").find("invalid escape") != std::string::npos);
+  CHECK(json_message("\"\\u12G4\"").find("hex") != std::string::npos);
+  CHECK(json_message("\"abc").find("unterminated string at byte 0") != std::string::npos);
+  CHECK(json_message("\"a\tb\"").find("control character in string at byte 2") != std::string::npos);
+}
+
+TEST_CASE("json: surrogate pairs combine into one 4-byte UTF-8 character, lone surrogates are rejected") {
+  JsonValue v;
+  REQUIRE(json_parse("\"\\ud83d\\ude00\"", v));
+  CHECK(v.string == "\xF0\x9F\x98\x80");  // U+1F600
+  REQUIRE(json_parse("\"\\uDBFF\\uDFFF\"", v));
+  CHECK(v.string == "\xF4\x8F\xBF\xBF");  // U+10FFFF
+  CHECK(json_message("\"\\ud83d\"").find("unpaired high surrogate") != std::string::npos);
+  CHECK(json_message("\"\\ud83dx\"").find("unpaired high surrogate") != std::string::npos);
+  CHECK(json_message("\"\\ud83d\\u0041\"").find("unpaired high surrogate") != std::string::npos);
+  CHECK(json_message("\"\\ude00\"").find("unpaired low surrogate") != std::string::npos);
+}
+
+TEST_CASE("json: raw UTF-8 is kept, malformed UTF-8 is rejected with its offset") {
+  JsonValue v;
+  REQUIRE(json_parse("\"h\xC3\xA9llo \xF0\x9F\x98\x80\"", v));
+  CHECK(v.string == "h\xC3\xA9llo \xF0\x9F\x98\x80");
+  CHECK(json_message("\"a\xC0\x80\"") == "invalid UTF-8 at byte 2");       // overlong NUL
+  CHECK(json_message("\"a\xED\xA0\x80\"") == "invalid UTF-8 at byte 2");   // encoded surrogate
+  CHECK(json_message("\"a\xF4\x90\x80\x80\"") == "invalid UTF-8 at byte 2");  // above U+10FFFF
+  CHECK(json_message("\"a\xE2\x82\"") == "invalid UTF-8 at byte 2");       // truncated
+  CHECK(json_message("\"a\x80\"") == "invalid UTF-8 at byte 2");           // lone continuation
+  CHECK(json_message("\xC3\xA9") != "ok");                                 // outside a string
+  CHECK(json_utf8_valid("h\xC3\xA9", 3));
+  CHECK_FALSE(json_utf8_valid("h\xC3", 2));
+}
+
+TEST_CASE("json: 10000 nested brackets give a depth error, not a stack overflow") {
+  CHECK(json_message(std::string(10000, '[')) == "nesting deeper than 64 levels at byte 64");
+  CHECK(json_message(std::string(10000, '{')) != "ok");
+  CHECK(json_message(std::string(64, '[') + std::string(64, ']')) == "ok");
+  CHECK(json_message(std::string(65, '[') + std::string(65, ']')).find("nesting") != std::string::npos);
+  std::string objects;
+  for (int i = 0; i < 5000; ++i) objects += "{\"a\":";
+  CHECK(json_message(objects).find("nesting deeper than 64 levels") != std::string::npos);
+}
+
+TEST_CASE("json: duplicate keys are rejected, also when spelled with escapes") {
+  CHECK(json_message("{\"x\": 1, \"y\": 2, \"x\": 3}") == "duplicate key \"x\" at byte 17");
+  CHECK(json_message("{\"a\": 1, \"\\u0061\": 2}").find("duplicate key \"a\"") != std::string::npos);
+  CHECK(json_message("{\"x\": {\"x\": 1}}") == "ok");  // same key at different levels is fine
+}
+
+TEST_CASE("json: trailing garbage and syntax errors are rejected with the byte offset") {
+  CHECK(json_message("{} x") == "trailing characters after the JSON value at byte 3");
+  CHECK(json_message("1 2") == "trailing characters after the JSON value at byte 2");
+  CHECK(json_message("{}\n\t\r ") == "ok");
+  CHECK(json_message("") == "unexpected end of input at byte 0");
+  CHECK(json_message("[1,,2]") == "unexpected character ',' at byte 3");
+  CHECK(json_message("[1 2]") == "expected ',' or ']' at byte 3");
+  CHECK(json_message("{\"a\" 1}") == "expected ':' at byte 5");
+  CHECK(json_message("{a:1}") == "expected a string key at byte 1");
+  CHECK(json_message("{\"a\":1,}") == "expected a string key at byte 7");
+  CHECK(json_message("[1,]") != "ok");
+  CHECK(json_message("tru") == "invalid literal at byte 0");
+  CHECK(json_message("[nulll]") != "ok");
+  CHECK(json_message(std::string("[\x01]", 3)) == "unexpected byte 0x01 at byte 1");
+}
+
+TEST_CASE("json_quote escapes every control character and round-trips through json_parse") {
+  std::string all;
+  for (int c = 0; c < 128; ++c) all += static_cast<char>(c);
+  all += "\xC3\xA9\xF0\x9F\x98\x80";
+  const std::string q = json_quote(all);
+  for (char c : q) CHECK(static_cast<unsigned char>(c) >= 0x20);
+  JsonValue v;
+  REQUIRE(json_parse(q, v));
+  CHECK(v.string == all);
+  CHECK(json_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
+  CHECK(json_quote(std::string("\x01", 1)) == "\"\\u0001\"");
+}
+
+// ---------------------------------------------------------------- binary16
+
+TEST_CASE("f32_to_f16 gives the known bit patterns") {
+  CHECK(f32_to_f16(1.0f) == 0x3C00);
+  CHECK(f32_to_f16(65504.0f) == 0x7BFF);
+  CHECK(f32_to_f16(std::ldexp(1.0f, -24)) == 0x0001);
+  CHECK(f32_to_f16(-2.0f) == 0xC000);
+  CHECK(f32_to_f16(1.0f / 3.0f) == 0x3555);
+  CHECK(f32_to_f16(std::numeric_limits<float>::infinity()) == 0x7C00);
+  CHECK(f32_to_f16(-std::numeric_limits<float>::infinity()) == 0xFC00);
+  CHECK(f32_to_f16(65520.0f) == 0x7C00);   // halfway between 65504 and 65536: ties to even = Inf
+  CHECK(f32_to_f16(65519.0f) == 0x7BFF);
+  CHECK(f32_to_f16(1e10f) == 0x7C00);
+  CHECK(f32_to_f16(-1e10f) == 0xFC00);
+  CHECK(f32_to_f16(0.0f) == 0x0000);
+  CHECK(f32_to_f16(-0.0f) == 0x8000);
+  CHECK(f32_to_f16(0.5f) == 0x3800);
+  CHECK(f32_to_f16(std::ldexp(1.0f, -14)) == 0x0400);   // smallest normal
+  CHECK(f32_to_f16(std::ldexp(1023.0f, -24)) == 0x03FF);  // largest subnormal
+}
+
+TEST_CASE("f32_to_f16 rounds to nearest with ties to even, in normals and subnormals") {
+  const float ulp1 = std::ldexp(1.0f, -10);  // half spacing at 1.0
+  CHECK(f32_to_f16(1.0f + ulp1 / 2) == 0x3C00);          // tie, 0x3C00 even
+  CHECK(f32_to_f16(1.0f + 3 * ulp1 / 2) == 0x3C02);      // tie, rounds up to even
+  CHECK(f32_to_f16(1.0f + ulp1 / 2 + ulp1 / 64) == 0x3C01);  // just above the tie
+  CHECK(f32_to_f16(2.0f - ulp1 / 4) == 0x4000);          // carry into the exponent
+  CHECK(f32_to_f16(std::ldexp(1.0f, -25)) == 0x0000);    // tie between 0 and 2^-24: to even (0)
+  CHECK(f32_to_f16(std::ldexp(1.01f, -25)) == 0x0001);
+  CHECK(f32_to_f16(std::ldexp(3.0f, -25)) == 0x0002);    // 1.5 * 2^-24: tie, to even (2)
+  CHECK(f32_to_f16(std::ldexp(5.0f, -25)) == 0x0002);    // 2.5 * 2^-24: tie, to even (2)
+  CHECK(f32_to_f16(std::ldexp(1.0f, -26)) == 0x0000);
+  CHECK(f32_to_f16(-std::ldexp(1.0f, -30)) == 0x8000);
+  CHECK(f32_to_f16(std::ldexp(2047.0f, -25)) == 0x0400);  // largest subnormal + half ulp rounds to min normal
+  CHECK(f32_to_f16(std::numeric_limits<float>::denorm_min()) == 0x0000);
+}
+
+TEST_CASE("NaN stays NaN through f16 and back") {
+  const uint16_t h = f32_to_f16(std::numeric_limits<float>::quiet_NaN());
+  CHECK((h & 0x7C00) == 0x7C00);
+  CHECK((h & 0x03FF) != 0);
+  CHECK(std::isnan(f16_to_f32(0x7E00)));
+  CHECK(std::isnan(f16_to_f32(0x7C01)));
+  CHECK(std::isinf(f16_to_f32(0x7C00)));
+  CHECK(f16_to_f32(0xFC00) < 0);
+}
+
+TEST_CASE("f16_to_f32 decodes known values and every half survives f16 -> f32 -> f16 exactly") {
+  CHECK(f16_to_f32(0x3C00) == 1.0f);
+  CHECK(f16_to_f32(0x7BFF) == 65504.0f);
+  CHECK(f16_to_f32(0x0001) == std::ldexp(1.0f, -24));
+  CHECK(f16_to_f32(0x3555) == 0.333251953125f);
+  CHECK(f16_to_f32(0xC000) == -2.0f);
+  CHECK(bits(f16_to_f32(0x8000)) == 0x80000000u);
+  int mismatches = 0;
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0) continue;  // NaNs
+    mismatches += f32_to_f16(f16_to_f32(static_cast<uint16_t>(h))) != h;
+  }
+  CHECK(mismatches == 0);
+}
+
+// ---------------------------------------------------------------- safetensors round trips
+
+TEST_CASE("F32 round trip is bit-exact, keeps order, shapes and metadata") {
+  const StFile f = sample_file();
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, DType::F32, bytes).ok());
+  StFile g;
+  const Status s = st_parse(bytes.data(), bytes.size(), g);
+  REQUIRE(s.ok());
+  REQUIRE(g.tensors.size() == f.tensors.size());
+  for (size_t k = 0; k < f.tensors.size(); ++k) {
+    CHECK(g.tensors[k].name == f.tensors[k].name);
+    CHECK(g.tensors[k].shape == f.tensors[k].shape);
+    REQUIRE(g.tensors[k].data.size() == f.tensors[k].data.size());
+    for (size_t i = 0; i < f.tensors[k].data.size(); ++i) CHECK(bits(g.tensors[k].data[i]) == bits(f.tensors[k].data[i]));
+  }
+  CHECK(g.metadata == f.metadata);
+
+  StFile x;
+  x.tensors.push_back({"extremes", {5},
+                       {std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
+                        std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(), -3.0e38f}});
+  REQUIRE(st_serialize(x, DType::F32, bytes).ok());
+  StFile y;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), y).ok());
+  for (size_t i = 0; i < 5; ++i) CHECK(bits(y.tensors[0].data[i]) == bits(x.tensors[0].data[i]));
+  REQUIRE(g.find("scalar"));
+  CHECK(g.find("scalar")->data == std::vector<float>{3.5f});
+  CHECK(g.find("nope") == nullptr);
+}
+
+TEST_CASE("F16 round trip is within half precision: rounding, subnormals and large values") {
+  StFile f;
+  std::vector<float> v = {0.1f, -0.7f, 1.0f / 3.0f, 1.0f + 1.0f / 4096.0f, 60000.0f, -65504.0f, 65519.0f,
+                          std::ldexp(1.0f, -24), std::ldexp(3.0f, -25), 1e-5f, -3e-7f, 1e-9f, 0.0f, -0.0f, 1234.567f};
+  f.tensors.push_back({"w", {static_cast<int64_t>(v.size())}, v});
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, DType::F16, bytes).ok());
+  StFile g;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  const std::vector<float>& r = g.tensors.at(0).data;
+  REQUIRE(r.size() == v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    CHECK(r[i] == f16_to_f32(f32_to_f16(v[i])));
+    // Normals: relative error <= 2^-11; subnormals: absolute error <= 2^-25.
+    CHECK(std::fabs(r[i] - v[i]) <= std::max(std::fabs(v[i]) * std::ldexp(1.0f, -11), std::ldexp(1.0f, -25)));
+  }
+  CHECK(r[2] == 0.333251953125f);
+  CHECK(r[6] == 65504.0f);
+  CHECK(r[7] == std::ldexp(1.0f, -24));
+  CHECK(r[8] == std::ldexp(2.0f, -24));
+  CHECK(r[11] == 0.0f);
+  CHECK(std::signbit(r[13]));
+  // Two bytes per element after the header.
+  const uint64_t n = bytes[0] | (uint64_t{bytes[1]} << 8);
+  CHECK(bytes.size() == 8 + n + 2 * v.size());
+}
+
+TEST_CASE("our header is JSON with __metadata__ first, dtype/shape/data_offsets, contiguous data, 8-aligned") {
+  const StFile f = sample_file();
+  for (DType dt : {DType::F32, DType::F16}) {
+    std::vector<uint8_t> bytes;
+    REQUIRE(st_serialize(f, dt, bytes).ok());
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
+    CHECK((8 + n) % 8 == 0);
+    const std::string header(reinterpret_cast<const char*>(bytes.data()) + 8, n);
+    CHECK(header.front() == '{');
+    CHECK(header.find_last_not_of(' ') == header.find_last_of('}'));
+    JsonValue v;
+    REQUIRE(json_parse(header, v).ok());
+    REQUIRE(v.kind == JsonKind::Object);
+    REQUIRE(v.object.size() == f.tensors.size() + 1);
+    CHECK(v.object[0].key == "__metadata__");
+    CHECK(v.object[0].value.get("format")->string == "pt");
+    const int64_t esize = dt == DType::F32 ? 4 : 2;
+    int64_t offset = 0;
+    for (size_t k = 0; k < f.tensors.size(); ++k) {
+      const JsonMember& m = v.object[k + 1];
+      CHECK(m.key == f.tensors[k].name);
+      REQUIRE(m.value.object.size() == 3);
+      CHECK(m.value.get("dtype")->string == (dt == DType::F32 ? "F32" : "F16"));
+      const JsonValue* shape = m.value.get("shape");
+      REQUIRE(shape->array.size() == f.tensors[k].shape.size());
+      for (size_t i = 0; i < shape->array.size(); ++i) CHECK(shape->array[i].integer == f.tensors[k].shape[i]);
+      const JsonValue* off = m.value.get("data_offsets");
+      REQUIRE(off->array.size() == 2);
+      CHECK(off->array[0].integer == offset);
+      offset += esize * static_cast<int64_t>(f.tensors[k].data.size());
+      CHECK(off->array[1].integer == offset);
+    }
+    CHECK(bytes.size() == 8 + n + static_cast<uint64_t>(offset));
+  }
+}
+
+TEST_CASE("an empty file and a file without metadata round-trip") {
+  StFile f;
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, DType::F32, bytes).ok());
+  CHECK(bytes.size() == 16);
+  CHECK(std::string(bytes.begin() + 8, bytes.end()) == "{}      ");
+  StFile g;
+  g.tensors.push_back({"stale", {}, {1.f}});
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(g.tensors.empty());
+  CHECK(g.metadata.empty());
+  f.tensors.push_back({"a", {2}, {1.f, 2.f}});
+  REQUIRE(st_serialize(f, DType::F32, bytes).ok());
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(g.tensors.size() == 1);
+  CHECK(g.metadata.empty());
+}
+
+TEST_CASE("metadata round-trips strings with quotes, newlines and UTF-8, and set_meta replaces") {
+  StFile f;
+  f.set_meta("k", "old");
+  f.set_meta("quote\"d", "line1\nline2 \"q\" \\ \xC3\xA9 \xF0\x9F\x98\x80");
+  f.set_meta("k", "new");
+  f.set_meta("empty", "");
+  REQUIRE(f.metadata.size() == 3);
+  CHECK(f.meta("k") == "new");
+  CHECK(f.meta("absent", "dflt") == "dflt");
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, DType::F32, bytes).ok());
+  StFile g;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(g.metadata == f.metadata);
+}
+
+TEST_CASE("tensors are returned in data-offset order, not header order") {
+  const std::string h = R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  StFile g;
+  const std::vector<uint8_t> bytes = assemble(h, le_f32({1.f, 2.f}));
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  REQUIRE(g.tensors.size() == 2);
+  CHECK(g.tensors[0].name == "a");
+  CHECK(g.tensors[0].data[0] == 1.f);
+  CHECK(g.tensors[1].name == "b");
+  CHECK(g.tensors[1].data[0] == 2.f);
+}
+
+TEST_CASE("a header without padding and F16 data at an odd offset are read") {
+  const std::string h = R"({"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})";  // data at 8 + 55
+  const std::vector<uint8_t> bytes = assemble(h, le_f16({0x3C00, 0xC000}));
+  StFile g;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(g.tensors[0].data == std::vector<float>{1.f, -2.f});
+}
+
+TEST_CASE("st_save writes atomically and st_load reads it back, and errors carry the path") {
+  const std::string path = temp_path("vae_test_st_roundtrip.safetensors");
+  std::remove(path.c_str());
+  const StFile f = sample_file();
+  REQUIRE(st_save(path, f, DType::F32).ok());
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  StFile g;
+  REQUIRE(st_load(path, g).ok());
+  CHECK(g.tensors.size() == f.tensors.size());
+  CHECK(g.find("encoder.fc1.weight")->data == f.tensors[0].data);
+
+  // A failing save (NaN) leaves the previous file intact.
+  StFile bad = f;
+  bad.tensors[0].data[5] = std::nanf("");
+  const Status s = st_save(path, bad, DType::F32);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find(path) == 0);
+  CHECK(s.message().find("element 5 is NaN") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  REQUIRE(st_load(path, g).ok());
+  CHECK(g.find("encoder.fc1.weight")->data == f.tensors[0].data);
+
+  // A malformed file: message is "<path>: <problem>".
+  {
+    const std::vector<uint8_t> junk = {1, 2, 3};
+    std::FILE* fp = std::fopen(path.c_str(), "wb");
+    REQUIRE(fp);
+    std::fwrite(junk.data(), 1, junk.size(), fp);
+    std::fclose(fp);
+  }
+  const Status l = st_load(path, g);
+  CHECK(l.message() == path + ": file is 3 bytes, shorter than the 8-byte header length");
+  std::remove(path.c_str());
+
+  const Status missing = st_load(path, g);
+  CHECK(missing.message().find(path + ": cannot open") == 0);
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  CHECK_FALSE(st_load(dir, g).ok());
+  const std::string nodir = temp_path("vae_no_such_dir_xyz/m.safetensors");
+  CHECK_FALSE(st_save(nodir, f, DType::F32).ok());
+  CHECK_FALSE(std::filesystem::exists(nodir));
+}
+
+TEST_CASE("the writer refuses what the reader would reject") {
+  auto msg = [](const StFile& f, DType dt) {
+    std::vector<uint8_t> b;
+    const Status s = st_serialize(f, dt, b);
+    return s.ok() ? std::string("ok") : s.message();
+  };
+  StFile f;
+  f.tensors.push_back({"w", {2}, {1.f, std::numeric_limits<float>::infinity()}});
+  CHECK(msg(f, DType::F32) == "tensor \"w\": element 1 is +Inf; not written");
+  f.tensors[0].data[1] = 70000.f;
+  CHECK(msg(f, DType::F32) == "ok");
+  CHECK(msg(f, DType::F16).find("element 1 overflows F16") != std::string::npos);
+  f.tensors[0].data[1] = 65504.f;
+  CHECK(msg(f, DType::F16) == "ok");
+  f.tensors[0].shape = {3};
+  CHECK(msg(f, DType::F32).find("has 2 values but shape [3] needs 3") != std::string::npos);
+  f.tensors[0].shape = {-1, -2};
+  CHECK(msg(f, DType::F32).find("negative") != std::string::npos);
+  f.tensors[0].shape = {2};
+  f.tensors.push_back(f.tensors[0]);
+  CHECK(msg(f, DType::F32).find("duplicate tensor name") != std::string::npos);
+  f.tensors[1].name = "__metadata__";
+  CHECK(msg(f, DType::F32).find("reserved") != std::string::npos);
+  f.tensors[1].name = "bad\xFF";
+  CHECK(msg(f, DType::F32).find("UTF-8") != std::string::npos);
+  f.tensors.pop_back();
+  f.metadata.push_back({"a", "1"});
+  f.metadata.push_back({"a", "2"});
+  CHECK(msg(f, DType::F32).find("duplicate key") != std::string::npos);
+}
+
+// ---------------------------------------------------------------- malformed files
+
+TEST_CASE("malformed: lengths of the file and the header") {
+  CHECK(parse_message({}) == "file is 0 bytes, shorter than the 8-byte header length");
+  CHECK(parse_message({1, 0, 0, 0, 0, 0, 0}).find("shorter") != std::string::npos);
+  CHECK(parse_message(assemble("{}", {}, 3)).find("past the end of the file") != std::string::npos);
+  CHECK(parse_message(assemble("{}", {}, ~uint64_t{0})).find("limit") != std::string::npos);
+  CHECK(parse_message(assemble("{}", {}, 100000001)).find("over the limit") != std::string::npos);
+  CHECK(parse_message(assemble("", {}, 0)).find("header JSON: unexpected end of input") != std::string::npos);
+}
+
+TEST_CASE("malformed: the header is not UTF-8, not JSON, or not an object") {
+  CHECK(parse_message(assemble("{\"a\xFF\":1}")).find("UTF-8") != std::string::npos);
+  CHECK(parse_message(assemble("{\"a\":")).find("header JSON") != std::string::npos);
+  CHECK(parse_message(assemble("{}x")).find("trailing") != std::string::npos);
+  CHECK(parse_message(assemble("[]")) == "header is not a JSON object");
+  CHECK(parse_message(assemble("\"{}\"")) == "header is not a JSON object");
+  CHECK(parse_message(assemble(" {}")) == "header does not begin with '{'");
+  CHECK(parse_message(assemble("{}    ")) == "ok");  // trailing space padding is allowed
+  CHECK(parse_message(assemble(std::string(1000, '['))).find("nesting") != std::string::npos);
+}
+
+TEST_CASE("malformed: tensor entries with a wrong structure") {
+  CHECK(parse_message(assemble(R"({"x":1})")) == "tensor \"x\": entry is not an object");
+  CHECK(parse_message(assemble(R"({"x":{"shape":[],"data_offsets":[0,4]}})")) == "tensor \"x\": missing \"dtype\"");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","data_offsets":[0,4]}})")) == "tensor \"x\": missing \"shape\"");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[]}})")) == "tensor \"x\": missing \"data_offsets\"");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[],"data_offsets":[0,4],"extra":1}})"))
+            .find("tensor \"x\": unknown key \"extra\"") == 0);
+  CHECK(parse_message(assemble(R"({"x":{"dtype":5,"shape":[],"data_offsets":[0,4]}})")) ==
+        "tensor \"x\": dtype is not a string");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":{},"data_offsets":[0,4]}})")) ==
+        "tensor \"x\": shape is not an array");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[],"data_offsets":[0,4,8]}})", zeros(4)))
+            .find("data_offsets is not an array") != std::string::npos);
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[],"data_offsets":[0,-4]}})"))
+            .find("data_offsets entries are not non-negative integers") != std::string::npos);
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[],"data_offsets":[0,4.0]}})"))
+            .find("data_offsets entries") != std::string::npos);
+}
+
+TEST_CASE("malformed: unsupported and unknown dtypes are named") {
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", zeros(4))) ==
+        "tensor \"x\": dtype BF16 not supported (F32, F16)");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", zeros(8)))
+            .find("dtype F64 not supported") != std::string::npos);
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"Q4_K","shape":[1],"data_offsets":[0,4]}})", zeros(4))) ==
+        "tensor \"x\": unknown dtype \"Q4_K\"");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"f32","shape":[1],"data_offsets":[0,4]}})", zeros(4)))
+            .find("unknown dtype") != std::string::npos);
+}
+
+TEST_CASE("malformed: shapes that are negative, not integers, or too large") {
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[2,-3],"data_offsets":[0,4]}})", zeros(4))) ==
+        "tensor \"x\": shape entry 1 is negative (-3)");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", zeros(4))) ==
+        "tensor \"x\": shape entry 0 is not an integer");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":["2"],"data_offsets":[0,4]}})", zeros(4)))
+            .find("not an integer") != std::string::npos);
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
+                               zeros(4)))
+            .find("overflows 64 bits") != std::string::npos);
+  // 2^62 elements fit in 64 bits but 2^62 * 4 bytes do not.
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,4]}})",
+                               zeros(4)))
+            .find("overflows 64 bits") != std::string::npos);
+  // A zero dimension makes the tensor empty even if the other dimensions multiply past 2^64.
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,0],"data_offsets":[0,0]}})")) ==
+        "ok");
+}
+
+TEST_CASE("malformed: byte ranges that disagree with the shape or leave the data buffer") {
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", zeros(20))) ==
+        "tensor \"x\": shape [2, 3] of F32 needs 24 bytes but data_offsets span 20");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}})", zeros(8)))
+            .find("needs 4 bytes") != std::string::npos);
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", zeros(8))) ==
+        "tensor \"x\": data_offsets begin 8 > end 4");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", zeros(4))) ==
+        "tensor \"x\": data_offsets end 8 is past the end of the data buffer (4 bytes)");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775800,9223372036854775804]}})",
+                               zeros(4)))
+            .find("past the end of the data buffer") != std::string::npos);
+}
+
+TEST_CASE("malformed: ranges that overlap, leave holes, or leave trailing bytes") {
+  const std::string t1 = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  CHECK(parse_message(assemble("{" + t1 + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", zeros(12))) ==
+        "tensors \"a\" [0, 8) and \"b\" [4, 12) overlap");
+  CHECK(parse_message(assemble("{" + t1 + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", zeros(8)))
+            .find("overlap") != std::string::npos);
+  CHECK(parse_message(assemble("{" + t1 + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}})", zeros(16))) ==
+        "data bytes [8, 12) are not covered by any tensor (a hole)");
+  CHECK(parse_message(assemble("{" + t1 + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", zeros(8)))
+            .find("overlap") != std::string::npos);
+  CHECK(parse_message(assemble("{" + t1 + "}", zeros(10))) ==
+        "data bytes [8, 10) are not covered by any tensor (trailing bytes)");
+  CHECK(parse_message(assemble("{}", zeros(1))).find("not covered") != std::string::npos);
+  // Empty tensors may sit at any boundary.
+  CHECK(parse_message(assemble("{" + t1 + R"(,"e":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}})", zeros(8))) ==
+        "ok");
+}
+
+TEST_CASE("malformed: duplicate tensor names and bad __metadata__") {
+  const std::string t = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  CHECK(parse_message(assemble("{\"x\":" + t + ",\"x\":" + t + "}", zeros(4))).find("duplicate key \"x\"") !=
+        std::string::npos);
+  CHECK(parse_message(assemble(R"({"__metadata__":[]})")) == "__metadata__ is not an object");
+  CHECK(parse_message(assemble(R"({"__metadata__":{"a":"1","n":2}})")) ==
+        "__metadata__ value for \"n\" is not a string");
+  CHECK(parse_message(assemble(R"({"__metadata__":{"a":"1","a":"2"}})")).find("duplicate key") != std::string::npos);
+  CHECK(parse_message(assemble(R"({"__metadata__":{}})")) == "ok");
+}
+
+TEST_CASE("malformed: NaN and infinities in the data are reported with their element index") {
+  std::vector<float> v(16, 0.5f);
+  v[12] = std::nanf("");
+  const std::string h = R"({"x":{"dtype":"F32","shape":[4,4],"data_offsets":[0,64]}})";
+  CHECK(parse_message(assemble(h, le_f32(v))) == "tensor \"x\": element 12 is NaN");
+  v[12] = 0.f;
+  v[3] = -std::numeric_limits<float>::infinity();
+  CHECK(parse_message(assemble(h, le_f32(v))) == "tensor \"x\": element 3 is -Inf");
+  const std::string h16 = R"({"y":{"dtype":"F16","shape":[3],"data_offsets":[0,6]}})";
+  CHECK(parse_message(assemble(h16, le_f16({0x3C00, 0x0001, 0x7C00}))) == "tensor \"y\": element 2 is +Inf");
+  CHECK(parse_message(assemble(h16, le_f16({0x7E00, 0, 0}))) == "tensor \"y\": element 0 is NaN");
+}
+
+TEST_CASE("a failed parse leaves the output untouched") {
+  StFile g;
+  g.set_meta("keep", "me");
+  CHECK_FALSE(st_parse(nullptr, 0, g).ok());
+  const std::vector<uint8_t> bad = assemble(R"({"x":1})");
+  CHECK_FALSE(st_parse(bad.data(), bad.size(), g).ok());
+  CHECK(g.meta("keep") == "me");
+}
+
+TEST_CASE("every truncation and single-bit flip of a valid file is handled without reading out of bounds") {
+  StFile f = sample_file();
+  std::vector<uint8_t> good;
+  REQUIRE(st_serialize(f, DType::F16, good).ok());
+  size_t accepted = 0;
+  for (size_t len = 0; len < good.size(); ++len) {
+    const std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(len));
+    CHECK(parse_message(cut) != "ok");
+  }
+  for (size_t i = 0; i < good.size(); ++i)
+    for (int b = 0; b < 8; ++b) {
+      std::vector<uint8_t> flipped = good;
+      flipped[i] ^= static_cast<uint8_t>(1u << b);
+      accepted += parse_message(flipped) == "ok";  // flips inside data or padding may still be valid
+    }
+  CHECK(accepted > 0);
+}
