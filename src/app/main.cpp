@@ -1,0 +1,322 @@
+// vae-studio's platform layer, the only file that knows the desktop from the browser: the GLFW window and GL
+// context, Dear ImGui's backends, the frame loop, command-line flags and screenshots (desktop), and the bridge
+// to web/index.html's JavaScript (browser). The studio itself is app.hpp (state) and ui.cpp (panels).
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#include <emscripten/html5.h>
+#define GLFW_INCLUDE_ES3
+#endif
+#include <GLFW/glfw3.h>
+
+#include "app/app.hpp"
+#include "app/ui.hpp"
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+
+#ifndef __EMSCRIPTEN__
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "stb_image_write.h"
+#endif
+
+namespace {
+
+constexpr float kClear[4] = {0.10f, 0.11f, 0.13f, 1.0f};
+
+// Each build defines these two.
+void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
+void start_model_request(app::App& app);     // hands app.requested_model to whatever fetches models
+
+// One frame, the same in both builds: input, panels, render. The desktop loop swaps buffers after it; the
+// browser presents by itself when the callback returns.
+void frame(app::App& app) {
+  glfwPollEvents();
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  fit_display_and_pointer();
+  ImGui::NewFrame();
+  app::ui_draw(app);
+  ImGui::Render();
+
+  const ImGuiIO& io = ImGui::GetIO();
+  glViewport(0, 0, int(io.DisplaySize.x * io.DisplayFramebufferScale.x),
+             int(io.DisplaySize.y * io.DisplayFramebufferScale.y));
+  glClearColor(kClear[0], kClear[1], kClear[2], kClear[3]);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+  start_model_request(app);
+  ++app.frame;
+}
+
+// The window with a GL context (desktop: OpenGL 3.3 core; browser: WebGL2 = OpenGL ES 3.0) and ImGui on it.
+GLFWwindow* create_window(int width, int height) {
+  if (!glfwInit()) return nullptr;
+#ifdef __EMSCRIPTEN__
+  const char* glsl_version = "#version 300 es";
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+#else
+  const char* glsl_version = "#version 330";
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+#endif
+  GLFWwindow* window = glfwCreateWindow(width, height, "VAE Studio", nullptr, nullptr);
+  if (!window) return nullptr;
+  glfwMakeContextCurrent(window);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is the code's, not a file's
+  ImGui::StyleColorsDark();
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init(glsl_version);
+  return window;
+}
+
+}  // namespace
+
+#ifdef __EMSCRIPTEN__
+// ---------------------------------------------------------------------------------------------------------
+// Browser: web/index.html downloads the models and forwards the pointer; these functions are its way in.
+
+// Asks the page to fetch assets/NAME.safetensors; it answers with vae_studio_load_model or
+// vae_studio_model_failed. 0 when the page has no fetcher.
+EM_JS(int, js_fetch_model, (const char* name), {
+  if (typeof Module.vaeStudioFetchModel !== 'function') return 0;
+  Module.vaeStudioFetchModel(UTF8ToString(name));
+  return 1;
+});
+
+namespace {
+
+app::App g_app;            // one for the page's lifetime; JavaScript may hand it a model before main runs
+std::string g_reply;       // the last string returned to JavaScript, valid until the next call
+
+// The pointer (mouse, pen or touch) in CSS pixels relative to the canvas, from the page's pointer events.
+// Emscripten 3.1.6's GLFW port reports the mouse in canvas pixels (wrong when devicePixelRatio != 1) and
+// loses touch positions, so ImGui's mouse comes from here.
+struct Pointer {
+  float x = -FLT_MAX, y = -FLT_MAX;  // -FLT_MAX: not over the canvas
+  int buttons = 0;                   // PointerEvent.buttons: 1 primary, 2 secondary, 4 middle
+  int pressed = 0;                   // buttons that went down since the last frame (a tap shorter than a frame)
+};
+Pointer g_pointer;
+
+void start_model_request(app::App& app) {
+  if (app.requested_model.empty()) return;
+  app.loading_model = app.requested_model;
+  app.requested_model.clear();
+  if (!js_fetch_model(app.loading_model.c_str()))
+    app::app_load_failed(app, app.loading_model, "this page cannot fetch models");
+}
+
+// Sizes the canvas's drawing buffer to its CSS size times devicePixelRatio, and gives ImGui CSS pixels as its
+// units with that ratio as the framebuffer scale (the GLFW port has no HiDPI: its window size is its
+// framebuffer size). Runs after ImGui_ImplGlfw_NewFrame, overriding its sizes and mouse.
+void fit_display_and_pointer() {
+  double css_w = 0, css_h = 0;
+  emscripten_get_element_css_size("#canvas", &css_w, &css_h);
+  css_w = std::max(css_w, 1.0);
+  css_h = std::max(css_h, 1.0);
+  const double dpr = emscripten_get_device_pixel_ratio();
+  const int fb_w = std::max(1, int(std::lround(css_w * dpr))), fb_h = std::max(1, int(std::lround(css_h * dpr)));
+  int cur_w = 0, cur_h = 0;
+  emscripten_get_canvas_element_size("#canvas", &cur_w, &cur_h);
+  if (cur_w != fb_w || cur_h != fb_h) emscripten_set_canvas_element_size("#canvas", fb_w, fb_h);
+
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(float(css_w), float(css_h));
+  io.DisplayFramebufferScale = ImVec2(float(fb_w / css_w), float(fb_h / css_h));
+  io.MousePos = ImVec2(g_pointer.x, g_pointer.y);
+  for (int b = 0; b < 3; ++b) io.MouseDown[b] = ((g_pointer.buttons | g_pointer.pressed) >> b) & 1;
+  g_pointer.pressed = 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+// The bytes of model `name`, fetched by the page. Returns "" when it is now the current model, else the
+// one-line reason (the app keeps its current model and shows the reason too).
+EMSCRIPTEN_KEEPALIVE const char* vae_studio_load_model(const char* name, const uint8_t* bytes, int size) {
+  const vae::Status s = app::app_load_model(g_app, name, bytes, size_t(std::max(size, 0)));
+  g_reply = s ? "" : g_app.message;
+  return g_reply.c_str();
+}
+
+// The page could not fetch model `name` (why: one line).
+EMSCRIPTEN_KEEPALIVE void vae_studio_model_failed(const char* name, const char* why) {
+  app::app_load_failed(g_app, name, why);
+}
+
+// Asks for model `name` as the model picker does; the app fetches it through the page on its next frame.
+EMSCRIPTEN_KEEPALIVE void vae_studio_request_model(const char* name) { g_app.requested_model = name; }
+
+// app_state_json: read by window.vaeStudio.state().
+EMSCRIPTEN_KEEPALIVE const char* vae_studio_state() {
+  g_reply = app::app_state_json(g_app);
+  return g_reply.c_str();
+}
+
+// The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons.
+EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
+  g_pointer.pressed |= buttons & ~g_pointer.buttons;
+  g_pointer.buttons = buttons;
+  g_pointer.x = x < -1e30f ? -FLT_MAX : x;
+  g_pointer.y = x < -1e30f ? -FLT_MAX : y;
+}
+
+}  // extern "C"
+
+int main(int, char**) {
+  if (!create_window(1280, 800)) {
+    std::fprintf(stderr, "vae-studio: could not create a WebGL2 context\n");
+    return 1;
+  }
+  emscripten_set_main_loop_arg([](void* a) { frame(*static_cast<app::App*>(a)); }, &g_app, 0, true);
+  return 0;
+}
+
+#else
+// ---------------------------------------------------------------------------------------------------------
+// Desktop: flags, models from files, the loop, screenshots.
+
+namespace {
+
+std::string g_assets_dir = "assets";  // where other models are looked up: the --model file's folder
+
+void fit_display_and_pointer() {}  // GLFW's backend already gives window coordinates and the HiDPI scale
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return !f.bad();
+}
+
+vae::Status load_model_file(app::App& app, const std::string& path) {
+  const std::string name = app::model_name_from_path(path);
+  std::vector<uint8_t> bytes;
+  if (!read_file(path, bytes)) {
+    app::app_load_failed(app, name, "cannot read " + path);
+    return vae::Status::error(path + ": cannot read the file");
+  }
+  return app::app_load_model(app, name, bytes.data(), bytes.size()).with_context(path);
+}
+
+void start_model_request(app::App& app) {
+  if (app.requested_model.empty()) return;
+  app.loading_model = app.requested_model;
+  app.requested_model.clear();
+  load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors");
+}
+
+// The back buffer (what the frame just drew) as an RGB PNG, top row first.
+bool write_screenshot(const std::string& path, int width, int height) {
+  std::vector<uint8_t> rgb(size_t(width) * size_t(height) * 3);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadBuffer(GL_BACK);
+  glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, rgb.data());
+  const size_t row = size_t(width) * 3;
+  std::vector<uint8_t> flipped(rgb.size());  // GL's rows go bottom-up
+  for (int y = 0; y < height; ++y)
+    std::memcpy(&flipped[size_t(y) * row], &rgb[size_t(height - 1 - y) * row], row);
+  return stbi_write_png(path.c_str(), width, height, 3, flipped.data(), int(row)) != 0;
+}
+
+const char* kUsage =
+    "usage: vae-studio [--model PATH] [--screenshot OUT.png] [--frames N]\n"
+    "  --model PATH        the model to open (default assets/mnist-z2.safetensors); other models are looked up\n"
+    "                      next to it\n"
+    "  --screenshot FILE   render --frames frames, write the last one to FILE (PNG) and exit\n"
+    "  --frames N          frames to render before exiting (default 10 with --screenshot, else run until closed)\n"
+    "  --help              this text\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model_path = "assets/mnist-z2.safetensors", screenshot;
+  long frames = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--model" && has_value) {
+      model_path = argv[++i];
+    } else if (a == "--screenshot" && has_value) {
+      screenshot = argv[++i];
+    } else if (a == "--frames" && has_value) {
+      char* end = nullptr;
+      frames = std::strtol(argv[++i], &end, 10);
+      if (*end != '\0' || frames < 1) {
+        std::fprintf(stderr, "vae-studio: --frames needs a positive whole number, not '%s'\n", argv[i]);
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "vae-studio: unknown or incomplete option '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (!screenshot.empty() && frames == 0) frames = 10;
+
+  app::App app;
+  const vae::Status loaded = load_model_file(app, model_path);
+  if (!loaded) {
+    std::fprintf(stderr, "vae-studio: %s\n", loaded.message().c_str());
+    return 1;
+  }
+  const size_t slash = model_path.find_last_of('/');
+  g_assets_dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
+
+  glfwSetErrorCallback([](int code, const char* what) { std::fprintf(stderr, "vae-studio: GLFW %d: %s\n", code, what); });
+  GLFWwindow* window = create_window(1280, 800);
+  if (!window) {
+    std::fprintf(stderr, "vae-studio: cannot open an OpenGL 3.3 window (no display? try xvfb-run)\n");
+    return 1;
+  }
+  glfwSwapInterval(screenshot.empty() ? 1 : 0);
+
+  int status = 0;
+  while (!glfwWindowShouldClose(window)) {
+    frame(app);
+    if (frames > 0 && app.frame >= uint64_t(frames)) {
+      if (!screenshot.empty()) {
+        int w = 0, h = 0;
+        glfwGetFramebufferSize(window, &w, &h);
+        if (!write_screenshot(screenshot, w, h)) {
+          std::fprintf(stderr, "vae-studio: cannot write %s\n", screenshot.c_str());
+          status = 1;
+        }
+      }
+      break;
+    }
+    glfwSwapBuffers(window);
+  }
+
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return status;
+}
+
+#endif

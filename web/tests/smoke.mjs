@@ -1,0 +1,162 @@
+// The page end to end in Debian's headless Chromium (WebGL2 on SwiftShader), driven by playwright-core:
+// it loads, the app draws frames at devicePixelRatio 2, a stroke drawn with real mouse events lands where the
+// mouse went, models load on demand, a corrupt or missing model leaves the current one in place with a
+// message, and the console stays free of errors. Screenshots go to --out.
+//   node web/tests/smoke.mjs --site build-web/site [--fallback-model FILE] [--out build-web/screenshots]
+// --fallback-model: served as the default model when the site has none yet (before training has finished),
+// and as the model loaded on demand.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../serve.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+};
+const site = resolve(arg('site', join(here, '../../build-web/site')));
+const fallbackModel = arg('fallback-model', null);
+const out = resolve(arg('out', join(site, '../screenshots')));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const DPR = 2, VIEW = { width: 1000, height: 700 };
+
+let passed = 0, failed = 0;
+function check(ok, what, detail = '') {
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `  (${detail})` : ''}`);
+  return ok;
+}
+
+const server = await startServer(site, 0);
+const url = `http://127.0.0.1:${server.address().port}/`;
+const profile = mkdtempSync(join(tmpdir(), 'vae-studio-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--headless', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-quic',
+         '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: VIEW,
+  deviceScaleFactor: DPR,
+  hasTouch: true,
+});
+
+try {
+  const page = context.pages()[0] || await context.newPage();
+  const consoleErrors = [];
+  page.on('console', m => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url }); });
+  page.on('pageerror', e => consoleErrors.push({ text: `uncaught: ${e.message}`, url: '' }));
+
+  // Models the site does not have are served by the test: the fallback (a real model file) and a corrupt one.
+  const defaultModel = join(site, 'assets/mnist-z2.safetensors');
+  if (!existsSync(defaultModel)) {
+    if (!fallbackModel) throw new Error(`${defaultModel} is missing and no --fallback-model was given`);
+    console.log(`note: no ${defaultModel} yet; serving ${fallbackModel} in its place`);
+    await page.route('**/assets/mnist-z2.safetensors', r => r.fulfill({ path: fallbackModel }));
+  }
+  if (fallbackModel) await page.route('**/assets/e2e-random.safetensors', r => r.fulfill({ path: fallbackModel }));
+  await page.route('**/assets/e2e-corrupt.safetensors',
+                   r => r.fulfill({ body: Buffer.from('this is not a safetensors file'), contentType: 'application/octet-stream' }));
+
+  const state = () => page.evaluate(() => window.vaeStudio.state());
+  const waitState = (predicate, arg) =>
+    page.waitForFunction(([p, a]) => window.vaeStudio.ready && new Function('s', 'a', p)(window.vaeStudio.state(), a),
+                         [predicate, arg], { timeout: 60000 });
+  const waitFrames = async n => {
+    const f = (await state()).frame;
+    await waitState('return s.frame >= a', f + n);
+  };
+
+  await page.goto(url);
+  await waitState('return s.frame > 10 && s.model !== ""');
+  let s = await state();
+  check(s.model === 'mnist-z2' && s.arch.startsWith('784-'), 'default model loaded', `${s.model} ${s.arch}`);
+  check(s.message === '', 'no message after start', s.message);
+  check(await page.locator('#overlay').isHidden(), 'progress overlay gone');
+  const size = await page.evaluate(() => {
+    const cv = document.getElementById('canvas');
+    return [cv.width, cv.height, cv.clientWidth, cv.clientHeight];
+  });
+  check(size[0] === VIEW.width * DPR && size[1] === VIEW.height * DPR && size[2] === VIEW.width,
+        'canvas is the window times devicePixelRatio', size.join(' '));
+
+  // A stroke with real mouse events, across the drawing canvas (its rect is in CSS pixels).
+  const c = s.canvas;
+  check(c.w > 100 && c.h > 100, 'drawing canvas laid out', JSON.stringify(c));
+  const from = [c.x + 0.3 * c.w, c.y + 0.25 * c.h], to = [c.x + 0.7 * c.w, c.y + 0.75 * c.h];
+  await page.mouse.move(VIEW.width - 20, VIEW.height - 20);
+  await waitFrames(2);
+  await page.mouse.move(from[0], from[1]);
+  await waitFrames(2);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) {
+    await page.mouse.move(from[0] + (to[0] - from[0]) * i / 12, from[1] + (to[1] - from[1]) * i / 12);
+    await waitFrames(1);
+  }
+  await page.mouse.up();
+  await waitFrames(3);
+  s = await state();
+  const p = s.last_point || [NaN, NaN];
+  check(s.strokes === 1, 'one stroke recorded', `strokes ${s.strokes}`);
+  check(Math.abs(p[0] - 0.7) < 0.02 && Math.abs(p[1] - 0.75) < 0.02, 'the stroke ends where the mouse did',
+        `last point ${p.map(v => v.toFixed(3)).join(', ')}, expected 0.700, 0.750`);
+
+  // The same with a finger (touch events through the page's pointer forwarding).
+  const cdp = await context.newCDPSession(page);
+  const touch = (type, x, y) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }] });
+  const tFrom = [c.x + 0.2 * c.w, c.y + 0.8 * c.h], tTo = [c.x + 0.8 * c.w, c.y + 0.2 * c.h];
+  await touch('touchStart', tFrom[0], tFrom[1]);
+  await waitFrames(1);
+  for (let i = 1; i <= 8; i++) {
+    await touch('touchMove', tFrom[0] + (tTo[0] - tFrom[0]) * i / 8, tFrom[1] + (tTo[1] - tFrom[1]) * i / 8);
+    await waitFrames(1);
+  }
+  await touch('touchEnd');
+  await waitFrames(3);
+  s = await state();
+  const q = s.last_point || [NaN, NaN];
+  check(s.strokes === 2 && Math.abs(q[0] - 0.8) < 0.02 && Math.abs(q[1] - 0.2) < 0.02, 'a touch stroke is drawn too',
+        `strokes ${s.strokes}, last point ${q.map(v => v.toFixed(3)).join(', ')}, expected 0.800, 0.200`);
+
+  mkdirSync(out, { recursive: true });
+  const shot = join(out, 'web-smoke.png');
+  await page.screenshot({ path: shot });
+  const png = execFileSync('python3', [join(here, '../../tests/e2e/png_check.py'), shot, '--min-colours', '8',
+                                       '--size', `${VIEW.width * DPR}x${VIEW.height * DPR}`], { encoding: 'utf8' });
+  check(true, 'screenshot is not blank', png.trim());
+
+  // Models on demand: a good one replaces the current model; a corrupt or missing one leaves it in place.
+  if (fallbackModel) {
+    await page.evaluate(() => window.vaeStudio.requestModel('e2e-random'));
+    await waitState('return s.model === "e2e-random" && s.loading === ""');
+    check(true, 'a model loads on demand');
+  }
+  const before = (await state()).model;
+  await page.evaluate(() => window.vaeStudio.requestModel('e2e-corrupt'));
+  await waitState('return s.loading === "" && s.message.includes("e2e-corrupt")');
+  s = await state();
+  check(s.model === before, 'a corrupt model is refused and the current one kept', s.message);
+  check(await page.locator('#banner').isVisible(), 'the page shows the error',
+        await page.locator('#banner').textContent());
+  await page.evaluate(() => window.vaeStudio.requestModel('e2e-missing'));
+  await waitState('return s.loading === "" && s.message.includes("e2e-missing")');
+  s = await state();
+  check(s.model === before && /404/.test(s.message), 'a missing model is reported and the current one kept', s.message);
+  await waitFrames(5);
+  await page.screenshot({ path: join(out, 'web-smoke-error.png') });
+
+  // The browser logs the 404 asked for above as a console error; anything else is a real error.
+  const unexpected = consoleErrors.filter(e => !(e.url.includes('e2e-missing') && /404/.test(e.text)));
+  check(unexpected.length === 0, 'no console errors', unexpected.map(e => e.text).join(' | '));
+} catch (e) {
+  check(false, 'smoke test ran to the end', e.message.split('\n')[0]);
+} finally {
+  await context.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
