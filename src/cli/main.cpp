@@ -1,4 +1,4 @@
-// `vae`: the command-line tool, a thin shell over src/vae: train, eval, sample, grid, reconstruct, info, bench.
+// `vae`: the command-line tool, a thin shell over src/vae: train, eval, sample, grid, reconstruct, map, info, bench.
 // It parses options, prints, and turns engine errors into one line on stderr and a non-zero exit.
 #include <algorithm>
 #include <chrono>
@@ -14,6 +14,7 @@
 #include "png.hpp"
 #include "vae/idx.hpp"
 #include "vae/latent.hpp"
+#include "vae/latent_map.hpp"
 #include "vae/model.hpp"
 #include "vae/model_io.hpp"
 #include "vae/parallel.hpp"
@@ -366,6 +367,43 @@ int cmd_reconstruct(Args& a) {
   return 0;
 }
 
+// ---- map ----
+
+// Computes the studio's latent map on the test split and writes it into the model file, keeping its dtype and
+// every other tensor and metadata entry.
+int cmd_map(Args& a) {
+  if (!a.has("model")) {
+    std::fprintf(stderr, "vae map: --model PATH is required (the weights file to add the map to)\n");
+    return 2;
+  }
+  const std::string path = a.str("model");
+  vae::StFile f;
+  Status s = vae::st_load(path, f);
+  if (!s) die("map", s);
+  vae::Vae m;
+  if (!(s = vae::model_from_st(f, m))) die("map", s.with_context(path));
+  const int n = int(a.integer("n", 1, 100000000));
+  // The data set defaults to the one the model was trained on.
+  const std::string set = a.has("data") ? a.choice("data", {"mnist", "fashion"}) : f.meta("dataset", "mnist");
+  if (set != "mnist" && set != "fashion")
+    die("map", Status::error(path + ": trained on \"" + set + "\"; pass --data mnist or --data fashion"));
+  vae::Dataset ds;
+  if (!(s = vae::dataset_open(set, "test", a.str("data-dir"), a.str("root"), ds))) die("map", s);
+  vae::LatentMap map;
+  if (!(s = vae::latent_map_compute(m, ds, n, map))) die("map", s);
+  const vae::DType dtype = vae::st_file_dtype(f);
+  vae::latent_map_to_st(map, f);
+  if (!(s = vae::st_save(path, f, dtype))) die("map", s);
+  std::printf("wrote the latent map into %s (%s): %d points, ", path.c_str(), vae::dtype_name(dtype), map.count());
+  if (map.kind == "pca")
+    std::printf("pca of the %d-D means, explained variance %.3f + %.3f = %.3f\n", m.arch.Z, map.explained[0],
+                map.explained[1], map.explained[0] + map.explained[1]);
+  else
+    std::printf("latent (the 2-D means themselves)\n");
+  std::printf("source: %s\n", map.source.c_str());
+  return 0;
+}
+
 int cmd_info(Args& a) {
   const std::string path = a.str("model");
   vae::StFile f;
@@ -532,6 +570,11 @@ std::vector<Command> commands() {
        {kModel, kData, kDataDir, kRoot, {"split", "NAME", "test", "test or train"}, {"n", "N", "32", "images"},
         {"first", "I", "0", "index of the first image"}, {"out", "PATH", "reconstruct.png", "PNG file"}},
        cmd_reconstruct},
+      {"map", "The studio's latent map (test-set posterior means; PCA plane for Z > 2), written into the model file.",
+       {{"model", "PATH", nullptr, "weights file to add the map to, rewritten in place (required)"},
+        {"data", "NAME", nullptr, "data set: mnist or fashion (default: the model's \"dataset\" metadata)"},
+        kDataDir, kRoot, {"n", "N", "10000", "map the first N test images"}},
+       cmd_map},
       {"info", "A model file's architecture, metadata and tensors.", {kModel}, cmd_info},
       {"bench", "Training throughput, decode latency (batch 1 and 400) and one reconstruction; medians.",
        {{"model", "PATH", nullptr, "time this file's architecture (default: the mnist-z2 one)"},

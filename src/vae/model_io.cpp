@@ -50,6 +50,8 @@ void meta_set(Metadata& meta, const std::string& key, const std::string& value) 
   meta.emplace_back(key, value);
 }
 
+bool is_map_tensor(const std::string& name) { return name.rfind(kMapPrefix, 0) == 0; }
+
 namespace {
 
 Status arch_from_meta(const StFile& f, Arch& a) {
@@ -103,6 +105,7 @@ Status model_from_st(const StFile& f, Vae& out) {
   }
   if (f.tensors.size() != m.layout.slots.size()) {
     for (const StTensor& t : f.tensors) {
+      if (is_map_tensor(t.name)) continue;
       const bool known = std::any_of(m.layout.slots.begin(), m.layout.slots.end(),
                                      [&t](const TensorSlot& sl) { return sl.name == t.name; });
       if (!known) return Status::error("unexpected tensor \"" + t.name + "\" for architecture " + arch.describe());

@@ -1,6 +1,6 @@
 // A VAE's weights file: safetensors with PyTorch-style names (encoder.fc1.weight, shape (out, in), row-major)
 // and the architecture, provenance and test figures as __metadata__ strings. Checks that the tensors match the
-// declared architecture exactly; the byte-level checks are st_parse's.
+// declared architecture exactly (extra "map.*" tensors aside); the byte-level checks are st_parse's.
 #pragma once
 #include <string>
 #include <utility>
@@ -22,7 +22,14 @@ constexpr const char* kMetaHidden = "vae.hidden";  // "512,256"
 constexpr const char* kMetaLatent = "vae.latent";
 constexpr const char* kMetaLikelihood = "vae.likelihood";  // "bernoulli"
 
+// Tensors whose names start with this prefix are not parameters: they ride along in the model's file (the
+// studio's latent map, see latent_map.hpp) and are read and checked by their own module.
+constexpr const char* kMapPrefix = "map.";
+bool is_map_tensor(const std::string& name);
+
 // Builds the model from a parsed file (architecture from the metadata, then every tensor by name and shape).
+// Besides the parameters the file may hold only tensors named "map.*", which are skipped here, unchecked;
+// any other extra tensor is refused.
 Status model_from_st(const StFile& f, Vae& out);
 // The file for a model: its tensors in layout order and the metadata (architecture keys are set here).
 StFile model_to_st(const Vae& m, const Metadata& extra);
