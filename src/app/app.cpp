@@ -1,32 +1,226 @@
-// The studio's state changes that need no window: loading a model from bytes, and describing the app as JSON.
+// The studio's state changes that need no window: loading a model from bytes, recomputing what changed,
+// slots, exports, and describing the app as JSON.
 #include "app/app.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <utility>
 
+#include "app/export.hpp"
 #include "vae/json.hpp"
+#include "vae/safetensors.hpp"
 
 namespace app {
 
 vae::Status app_load_model(App& app, const std::string& name, const uint8_t* bytes, size_t size) {
+  if (app.loading_model == name) {
+    app.loading_model.clear();
+    app.loading_progress = -1.f;
+  }
+  vae::StFile f;
   vae::Vae m;
-  vae::Metadata meta;
-  vae::Status s = vae::model_parse(bytes, size, m, &meta);
-  if (app.loading_model == name) app.loading_model.clear();
+  vae::LatentMap map;
+  vae::Status s = vae::st_parse(bytes, size, f);
+  if (s) s = vae::model_from_st(f, m);
+  if (s) s = vae::latent_map_from_st(f, m.arch.Z, map);
   if (!s) {
     app.message = "could not load model " + name + ": " + s.message();
     return s;
   }
   app.model = std::move(m);
-  app.model_meta = std::move(meta);
+  app.model_meta = std::move(f.metadata);
+  app.map = std::move(map);
+  app.nll_percentiles = nll_percentiles_from_meta(app.model_meta);
   app.model_name = name;
   app.message.clear();
+  ++app.model_generation;
+  // Codes from another model mean nothing to this one.
+  app.slot_a = app.slot_b = Slot{};
+  app.grid = GridView{app.grid.n, app.grid.spacing, app.grid.range};
+  app.grid_selected = -1;
+  app.map_active = false;
   return s;
 }
 
 void app_load_failed(App& app, const std::string& name, const std::string& why) {
-  if (app.loading_model == name) app.loading_model.clear();
+  if (app.loading_model == name) {
+    app.loading_model.clear();
+    app.loading_progress = -1.f;
+  }
   app.message = "could not load model " + name + ": " + why;
+}
+
+const std::vector<float>& app_drawing_code(const App& app) { return app.analysis.mu; }
+
+namespace {
+
+void update_analysis(App& app) {
+  const Drawing& d = app.drawing;
+  if (app.analyzed_revision == d.revision && app.analyzed_generation == app.model_generation &&
+      app.analyzed_plain == app.plain_input && app.analyzed_open == d.stroke_open)
+    return;
+  const bool drawing_changed = app.analyzed_revision != d.revision;
+  if (drawing_changed) {
+    drawing_rasterize(d, kRasterSide, app.raster);
+    app.mnist_input = preprocess_mnist(app.raster.data(), kRasterSide, kRasterSide);
+    app.plain_result = preprocess_plain(app.raster.data(), kRasterSide, kRasterSide);
+  }
+  const PreprocessResult& in = app.plain_input ? app.plain_result : app.mnist_input;
+  const bool want_iw = !d.stroke_open;  // while a stroke is open, keep the last log p(x) (it costs 500 decodes)
+  if (int(in.image.size()) == app.model.arch.D) {
+    const double keep_log_px = app.analysis.log_px, keep_pct = app.analysis.percentile;
+    if (in.empty) {
+      app.analysis = Analysis{};
+      app.analysis.input = in.image;
+    } else {
+      analyze_input(app.model, in.image, app.nll_percentiles, app.analysis, want_iw);
+      if (!want_iw) {
+        app.analysis.log_px = keep_log_px;
+        app.analysis.percentile = keep_pct;
+      }
+    }
+    app.analysis_has_iw = want_iw && !in.empty;
+  } else {
+    app.analysis = Analysis{};
+  }
+  app.analyzed_revision = d.revision;
+  app.analyzed_generation = app.model_generation;
+  app.analyzed_plain = app.plain_input;
+  app.analyzed_open = d.stroke_open;
+  ++app.analysis_version;
+}
+
+void update_grid(App& app) {
+  // For a model with more than two latent dimensions the grid's plane passes through the drawing's code.
+  const std::vector<float>& through = app.model.arch.Z > 2 ? app.analysis.mu : std::vector<float>();
+  if (app.grid_generation == app.model_generation && app.grid_done == app.grid && app.grid_through == through) return;
+  grid_decode(app.model, app.map, through, app.grid, app.grid_images, app.grid_codes);
+  app.grid_done = app.grid;
+  app.grid_generation = app.model_generation;
+  app.grid_through = through;
+  if (app.grid_selected >= app.grid.n * app.grid.n) app.grid_selected = -1;
+  ++app.grid_version;
+}
+
+void update_samples(App& app) {
+  const uint64_t options = uint64_t(app.sample_count) << 32 | uint64_t(std::lround(app.temperature * 1000.f));
+  if (app.samples_key[0] == app.model_generation && app.samples_key[1] == app.sample_seed &&
+      app.samples_key[2] == options)
+    return;
+  app.sample_codes = prior_codes(app.model.arch.Z, app.sample_count, app.temperature, app.sample_seed);
+  decode_codes(app.model, app.sample_codes, app.sample_count, app.sample_images);
+  app.samples_key[0] = app.model_generation;
+  app.samples_key[1] = app.sample_seed;
+  app.samples_key[2] = options;
+  ++app.samples_version;
+}
+
+void update_morph(App& app) {
+  const bool ready = !app.slot_a.z.empty() && !app.slot_b.z.empty();
+  std::string key = std::to_string(app.model_generation) + (app.slerp ? "s" : "l");
+  if (ready) {
+    char buf[32];
+    for (const std::vector<float>* z : {&app.slot_a.z, &app.slot_b.z})
+      for (float v : *z) {
+        std::snprintf(buf, sizeof buf, ",%a", double(v));
+        key += buf;
+      }
+  }
+  if (key == app.morph_key) return;
+  app.morph_key = key;
+  app.morph_codes.clear();
+  app.morph_images.clear();
+  if (ready) {
+    app.morph_codes = morph_codes(app.slot_a.z, app.slot_b.z, App::kMorphFrames, app.slerp);
+    decode_codes(app.model, app.morph_codes, App::kMorphFrames, app.morph_images);
+  }
+  ++app.morph_version;
+}
+
+void update_map_probe(App& app) {
+  if (!app.map_active) return;
+  const std::vector<float> z = plane_to_latent(app.map, app.model.arch.Z, app.analysis.mu, app.map_ab[0], app.map_ab[1]);
+  if (z == app.map_z) return;
+  app.map_z = z;
+  decode_codes(app.model, app.map_z, 1, app.map_image);
+  ++app.map_version;
+}
+
+}  // namespace
+
+void app_update(App& app) {
+  if (app.model_name.empty()) return;
+  update_analysis(app);
+  update_grid(app);
+  update_samples(app);
+  update_morph(app);
+  update_map_probe(app);
+}
+
+bool app_slot_from_drawing(const App& app, Slot& slot) {
+  if (app.analysis.empty) return false;
+  slot.what = "drawing";
+  slot.z = app.analysis.mu;
+  slot.image = app.analysis.input;
+  return true;
+}
+
+void app_slot_from_code(const App& app, const std::string& what, const float* z, Slot& slot) {
+  slot.what = what;
+  slot.z.assign(z, z + app.model.arch.Z);
+  decode_codes(app.model, slot.z, 1, slot.image);
+}
+
+void app_send_to_canvas(App& app, const std::vector<float>& image) {
+  const vae::Arch& a = app.model.arch;
+  if (int(image.size()) == a.D) drawing_from_image(image.data(), a.image_cols, a.image_rows, app.drawing);
+}
+
+void app_save(App& app, const std::string& what) {
+  const int side = app.model.arch.image_rows, cols = app.model.arch.image_cols;
+  std::vector<uint8_t> png;
+  if (what == "drawing" && !app.raster.empty()) {
+    png = png_encode_gray(app.raster, kRasterSide, kRasterSide, 1);
+  } else if (what == "reconstruction" && !app.analysis.empty) {
+    // The model's input beside its reconstruction, 8x.
+    std::vector<float> pair = app.analysis.input;
+    pair.insert(pair.end(), app.analysis.recon.begin(), app.analysis.recon.end());
+    const Sheet sh = tile_images(pair, 2, side, 2);
+    png = png_encode_gray(sh.pixels, sh.width, sh.height, 8);
+  } else if (what == "grid" && !app.grid_images.empty()) {
+    const int n = app.grid_done.n;
+    const Sheet sh = tile_images(app.grid_images, n * n, side, n);
+    png = png_encode_gray(sh.pixels, sh.width, sh.height, 2);
+  } else if (what == "morph" && !app.morph_images.empty()) {
+    // Every fourth frame of the morph, A to B, as a strip.
+    std::vector<float> strip;
+    int count = 0;
+    for (int i = 0; i < App::kMorphFrames; i += 4, ++count)
+      strip.insert(strip.end(), app.morph_images.begin() + std::ptrdiff_t(size_t(i) * side * cols),
+                   app.morph_images.begin() + std::ptrdiff_t(size_t(i + 1) * side * cols));
+    const Sheet sh = tile_images(strip, count, side, count);
+    png = png_encode_gray(sh.pixels, sh.width, sh.height, 4);
+  }
+  if (png.empty()) {
+    app.message = "nothing to save as " + what + " yet";
+    return;
+  }
+  app.saves.emplace_back("vae-" + what + ".png", std::move(png));
+}
+
+void app_demo_drawing(App& app) {
+  const float strokes[2][3][2] = {{{0.28f, 0.27f}, {0.50f, 0.25f}, {0.72f, 0.26f}},
+                                  {{0.72f, 0.26f}, {0.58f, 0.52f}, {0.46f, 0.80f}}};
+  for (const auto& stroke : strokes) {
+    drawing_begin_stroke(app.drawing, app.brush_width, false);
+    for (int i = 0; i < 2; ++i)
+      for (int k = 0; k <= 8; ++k) {  // 8 points per segment, like a pointer's samples
+        const float t = k / 8.f;
+        drawing_add_point(app.drawing, stroke[i][0] + t * (stroke[i + 1][0] - stroke[i][0]),
+                          stroke[i][1] + t * (stroke[i + 1][1] - stroke[i][1]));
+      }
+    drawing_end_stroke(app.drawing);
+  }
 }
 
 std::string model_name_from_path(const std::string& path) {
@@ -38,27 +232,55 @@ std::string model_name_from_path(const std::string& path) {
   return base;
 }
 
+namespace {
+
+std::string json_number(double x) {
+  if (!std::isfinite(x)) return "null";
+  char b[40];
+  std::snprintf(b, sizeof b, "%.6g", x);
+  return b;
+}
+
+std::string json_array(const std::vector<float>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + json_number(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
 std::string app_state_json(const App& app) {
   const Rect& r = app.canvas_rect;
-  char canvas[160];
-  std::snprintf(canvas, sizeof canvas, "{\"x\":%.2f,\"y\":%.2f,\"w\":%.2f,\"h\":%.2f}", r.x, r.y, r.w, r.h);
+  const Analysis& an = app.analysis;
   std::string j = "{";
   j += "\"frame\":" + std::to_string(app.frame);
   j += ",\"model\":" + vae::json_quote(app.model_name);
   j += ",\"arch\":" + vae::json_quote(app.model_name.empty() ? "" : app.model.arch.describe());
   j += ",\"loading\":" + vae::json_quote(app.loading_model);
   j += ",\"message\":" + vae::json_quote(app.message);
-  j += ",\"canvas\":" + std::string(canvas);
+  j += ",\"canvas\":{\"x\":" + json_number(r.x) + ",\"y\":" + json_number(r.y) + ",\"w\":" + json_number(r.w) +
+       ",\"h\":" + json_number(r.h) + "}";
   j += ",\"strokes\":" + std::to_string(app.drawing.strokes.size());
   const Drawing& d = app.drawing;
   const Stroke* last = d.stroke_open ? &d.current : d.strokes.empty() ? nullptr : &d.strokes.back();
-  if (last && !last->points.empty()) {
-    char point[64];
-    std::snprintf(point, sizeof point, "[%.4f,%.4f]", last->points.back().x, last->points.back().y);
-    j += ",\"last_point\":" + std::string(point);
-  } else {
-    j += ",\"last_point\":null";
-  }
+  j += ",\"last_point\":";
+  if (last && !last->points.empty())
+    j += "[" + json_number(last->points.back().x) + "," + json_number(last->points.back().y) + "]";
+  else
+    j += "null";
+  j += ",\"empty\":" + std::string(an.empty ? "true" : "false");
+  j += ",\"z\":" + json_array(an.mu);
+  j += ",\"sigma\":" + json_array(an.sigma);
+  j += ",\"elbo\":" + (an.empty ? std::string("null") : json_number(an.elbo()));
+  j += ",\"rec\":" + (an.empty ? std::string("null") : json_number(an.rec));
+  j += ",\"kl\":" + (an.empty ? std::string("null") : json_number(an.kl));
+  j += ",\"log_px\":" + (app.analysis_has_iw ? json_number(an.log_px) : std::string("null"));
+  j += ",\"percentile\":" + (app.analysis_has_iw && an.percentile >= 0 ? json_number(an.percentile) : "null");
+  j += ",\"grid\":{\"n\":" + std::to_string(app.grid_done.n) + ",\"cells\":" +
+       std::to_string(app.grid_images.size() / size_t(std::max(1, app.model.arch.D))) + "}";
+  j += ",\"samples\":" + std::to_string(app.sample_images.size() / size_t(std::max(1, app.model.arch.D)));
+  j += ",\"map_points\":" + std::to_string(app.map.count());
+  j += ",\"morph\":" + std::to_string(app.morph_images.empty() ? 0 : App::kMorphFrames);
   j += "}";
   return j;
 }

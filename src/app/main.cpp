@@ -26,18 +26,16 @@
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 
-#ifndef __EMSCRIPTEN__
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include "stb_image_write.h"
-#endif
+#include "app/export.hpp"
 
 namespace {
 
 constexpr float kClear[4] = {0.10f, 0.11f, 0.13f, 1.0f};
 
-// Each build defines these two.
+// Each build defines these three.
 void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
 void start_model_request(app::App& app);     // hands app.requested_model to whatever fetches models
+void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
 
 // One frame, the same in both builds: input, panels, render. The desktop loop swaps buffers after it; the
 // browser presents by itself when the callback returns.
@@ -46,6 +44,7 @@ void frame(app::App& app) {
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   fit_display_and_pointer();
+  app.time = glfwGetTime();
   ImGui::NewFrame();
   app::ui_draw(app);
   ImGui::Render();
@@ -58,6 +57,7 @@ void frame(app::App& app) {
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
   start_model_request(app);
+  deliver_saves(app);
   ++app.frame;
 }
 
@@ -103,6 +103,11 @@ EM_JS(int, js_fetch_model, (const char* name), {
   return 1;
 });
 
+// Offers a PNG as a download (web/index.html's saveFile).
+EM_JS(void, js_save_file, (const char* name, const uint8_t* bytes, int size), {
+  if (typeof Module.vaeStudioSave === 'function') Module.vaeStudioSave(UTF8ToString(name), HEAPU8.slice(bytes, bytes + size));
+});
+
 namespace {
 
 app::App g_app;            // one for the page's lifetime; JavaScript may hand it a model before main runs
@@ -118,9 +123,15 @@ struct Pointer {
 };
 Pointer g_pointer;
 
+void deliver_saves(app::App& app) {
+  for (const auto& [name, bytes] : app.saves) js_save_file(name.c_str(), bytes.data(), int(bytes.size()));
+  app.saves.clear();
+}
+
 void start_model_request(app::App& app) {
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
+  app.loading_progress = 0.f;
   app.requested_model.clear();
   if (!js_fetch_model(app.loading_model.c_str()))
     app::app_load_failed(app, app.loading_model, "this page cannot fetch models");
@@ -163,6 +174,11 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_load_model(const char* name, const u
 // The page could not fetch model `name` (why: one line).
 EMSCRIPTEN_KEEPALIVE void vae_studio_model_failed(const char* name, const char* why) {
   app::app_load_failed(g_app, name, why);
+}
+
+// Download progress of model `name`: fraction 0..1, or < 0 when the size is unknown.
+EMSCRIPTEN_KEEPALIVE void vae_studio_model_progress(const char* name, double fraction) {
+  if (g_app.loading_model == name) g_app.loading_progress = float(fraction);
 }
 
 // Asks for model `name` as the model picker does; the app fetches it through the page on its next frame.
@@ -227,6 +243,26 @@ void start_model_request(app::App& app) {
   load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors");
 }
 
+// Writes bytes to path whole or not at all (a temporary file, then rename).
+bool write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return false;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+// The app's "Save" buttons write into the current folder.
+void deliver_saves(app::App& app) {
+  for (const auto& [name, bytes] : app.saves)
+    app.message = write_file_atomic(name, bytes) ? "saved " + name : "could not write " + name;
+  app.saves.clear();
+}
+
 // The back buffer (what the frame just drew) as an RGB PNG, top row first.
 bool write_screenshot(const std::string& path, int width, int height) {
   std::vector<uint8_t> rgb(size_t(width) * size_t(height) * 3);
@@ -237,13 +273,15 @@ bool write_screenshot(const std::string& path, int width, int height) {
   std::vector<uint8_t> flipped(rgb.size());  // GL's rows go bottom-up
   for (int y = 0; y < height; ++y)
     std::memcpy(&flipped[size_t(y) * row], &rgb[size_t(height - 1 - y) * row], row);
-  return stbi_write_png(path.c_str(), width, height, 3, flipped.data(), int(row)) != 0;
+  const std::vector<uint8_t> png = app::png_encode_rgb(flipped, width, height);
+  return !png.empty() && write_file_atomic(path, png);
 }
 
 const char* kUsage =
-    "usage: vae-studio [--model PATH] [--screenshot OUT.png] [--frames N]\n"
+    "usage: vae-studio [--model PATH] [--demo] [--screenshot OUT.png] [--frames N]\n"
     "  --model PATH        the model to open (default assets/mnist-z2.safetensors); other models are looked up\n"
     "                      next to it\n"
+    "  --demo              start with a drawing of a 7 already on the canvas\n"
     "  --screenshot FILE   render --frames frames, write the last one to FILE (PNG) and exit\n"
     "  --frames N          frames to render before exiting (default 10 with --screenshot, else run until closed)\n"
     "  --help              this text\n";
@@ -253,6 +291,7 @@ const char* kUsage =
 int main(int argc, char** argv) {
   std::string model_path = "assets/mnist-z2.safetensors", screenshot;
   long frames = 0;
+  bool demo = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -261,6 +300,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--model" && has_value) {
       model_path = argv[++i];
+    } else if (a == "--demo") {
+      demo = true;
     } else if (a == "--screenshot" && has_value) {
       screenshot = argv[++i];
     } else if (a == "--frames" && has_value) {
@@ -283,6 +324,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vae-studio: %s\n", loaded.message().c_str());
     return 1;
   }
+  if (demo) app::app_demo_drawing(app);
   const size_t slash = model_path.find_last_of('/');
   g_assets_dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
 

@@ -121,6 +121,18 @@ try {
   check(s.strokes === 2 && Math.abs(q[0] - 0.8) < 0.02 && Math.abs(q[1] - 0.2) < 0.02, 'a touch stroke is drawn too',
         `strokes ${s.strokes}, last point ${q.map(v => v.toFixed(3)).join(', ')}, expected 0.800, 0.200`);
 
+  // What the model makes of the drawing: a code, its ELBO, log p(x) once the stroke has ended, the grid, samples.
+  await waitState('return !s.empty && s.log_px !== null');
+  s = await state();
+  const finite = v => typeof v === 'number' && Number.isFinite(v);
+  check(s.z.length >= 2 && s.z.every(finite) && s.sigma.every(v => finite(v) && v > 0), 'the drawing is encoded',
+        `z ${s.z.slice(0, 4).map(v => v.toFixed(2)).join(', ')}`);
+  check(finite(s.elbo) && s.elbo < 0 && Math.abs(s.elbo + s.rec + s.kl) < 1e-3 * Math.abs(s.elbo) + 1e-3,
+        'the ELBO is reconstruction plus KL', `ELBO ${s.elbo?.toFixed(2)} = -(${s.rec?.toFixed(2)} + ${s.kl?.toFixed(2)})`);
+  check(finite(s.log_px) && s.log_px <= 0, 'log p(x) is estimated', `log p(x) ${s.log_px?.toFixed(2)}, percentile ${s.percentile}`);
+  check(s.grid.cells === s.grid.n * s.grid.n && s.grid.n >= 5, 'the latent grid is decoded', `${s.grid.n}x${s.grid.n}`);
+  check(s.samples > 0, 'prior samples are decoded', `${s.samples}`);
+
   mkdirSync(out, { recursive: true });
   const shot = join(out, 'web-smoke.png');
   await page.screenshot({ path: shot });

@@ -1,0 +1,182 @@
+// The studio's computations: one batched encoder or decoder pass per request, noise from the project PRNG with
+// fixed seeds so that what is shown for a given drawing never flickers.
+#include "app/studio.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "vae/train.hpp"
+
+namespace app {
+
+void decode_codes(const vae::Vae& m, const std::vector<float>& codes, int count, std::vector<float>& images) {
+  images.clear();
+  if (count <= 0) return;
+  vae::Workspace ws;
+  vae::Matrix probs;
+  vae::vae_decode(m, Eigen::Map<const vae::Matrix>(codes.data(), m.arch.Z, count), ws, probs);
+  images.assign(probs.data(), probs.data() + probs.size());
+}
+
+void analyze_input(const vae::Vae& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
+                   Analysis& out, bool with_iw) {
+  const int D = m.arch.D, Z = m.arch.Z;
+  out = Analysis{};
+  out.input = input;
+  double ink = 0;
+  for (float v : input) ink += v;
+  if (int(input.size()) != D || ink < 1e-3) return;  // empty stays true
+  out.empty = false;
+
+  const Eigen::Map<const vae::Matrix> X(input.data(), D, 1);
+  vae::Workspace ws;
+  vae::vae_encode(m, X, ws);
+  out.mu.assign(ws.mu.data(), ws.mu.data() + Z);
+  out.sigma.resize(size_t(Z));
+  for (int j = 0; j < Z; ++j) out.sigma[size_t(j)] = std::exp(0.5f * ws.logvar(j, 0));
+  Eigen::RowVectorXf kl;
+  vae::kl_forward(ws.mu, ws.logvar, kl);
+  out.kl = kl[0];
+  const vae::Matrix mu = ws.mu, logvar = ws.logvar;
+
+  vae::Matrix probs;
+  vae::vae_decode(m, mu, ws, probs);
+  out.recon.assign(probs.data(), probs.data() + D);
+
+  // Posterior samples z = mu + sigma * eps, decoded in one batch; their mean -log p(x|z) is the ELBO's
+  // reconstruction term (a kPosteriorSamples-sample estimate of the expectation).
+  vae::Pcg32 rng(kAnalysisSeed, 1);
+  vae::Matrix eps(Z, kPosteriorSamples);
+  for (int i = 0; i < eps.size(); ++i) eps.data()[i] = rng.normal();
+  vae::Matrix zs = (eps.array().colwise() * Eigen::Map<const Eigen::ArrayXf>(out.sigma.data(), Z)).matrix();
+  zs.colwise() += mu.col(0);
+  vae::vae_decode_logits(m, zs, ws);
+  const vae::Matrix Xs = X.replicate(1, kPosteriorSamples);
+  Eigen::RowVectorXf rec;
+  vae::bce_forward(ws.logits, Xs, rec);
+  out.rec = double(rec.mean());
+  probs = ((-ws.logits.array()).exp() + 1.f).inverse().matrix();
+  out.samples.assign(probs.data(), probs.data() + probs.size());
+
+  if (!with_iw) return;
+  // log p(x) by importance sampling, on the input binarised as the test set was (Burda et al. 2015).
+  std::vector<float> binary(input.size());
+  vae::binarize(input.data(), input.size(), kAnalysisSeed, binary.data());
+  std::vector<double> lp;
+  vae::vae_iwae(m, Eigen::Map<const vae::Matrix>(binary.data(), D, 1), kIwSamples, kAnalysisSeed, 0, ws, lp);
+  out.log_px = lp[0];
+  out.percentile = percentile_of_nll(nll_percentiles, -out.log_px);
+}
+
+std::vector<double> nll_percentiles_from_meta(const vae::Metadata& meta) {
+  std::vector<double> v;
+  const std::string s = vae::meta_get(meta, "test.nll_percentiles");
+  size_t start = 0;
+  while (start < s.size()) {
+    const size_t comma = s.find(',', start);
+    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    const double x = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !std::isfinite(x)) return {};
+    v.push_back(x);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (v.size() != 101 || !std::is_sorted(v.begin(), v.end())) return {};
+  return v;
+}
+
+double percentile_of_nll(const std::vector<double>& q, double nll) {
+  if (q.size() != 101) return -1;
+  // q[p] is the NLL below which p % of the test set lies; the share above nll is 100 - (where nll falls).
+  if (nll <= q.front()) return 100;
+  if (nll >= q.back()) return 0;
+  const size_t hi = size_t(std::upper_bound(q.begin(), q.end(), nll) - q.begin());
+  const double lo_v = q[hi - 1], hi_v = q[hi];
+  const double p = double(hi - 1) + (hi_v > lo_v ? (nll - lo_v) / (hi_v - lo_v) : 0.0);
+  return 100.0 - p;
+}
+
+std::vector<float> plane_to_latent(const vae::LatentMap& map, int Z, const std::vector<float>& through, float a,
+                                   float b) {
+  std::vector<float> z(size_t(Z), 0.f);
+  if (Z == 2) {
+    z[0] = a;
+    z[1] = b;
+  } else if (map.kind == "pca") {
+    const std::vector<float>& t = int(through.size()) == Z ? through : map.center;
+    vae::latent_map_unproject(map, a, b, t.data(), Z, z.data());
+  } else {
+    if (int(through.size()) == Z) z = through;
+    z[0] = a;
+    if (Z > 1) z[1] = b;
+  }
+  return z;
+}
+
+void latent_to_plane(const vae::LatentMap& map, const std::vector<float>& z, float out[2]) {
+  out[0] = out[1] = 0.f;
+  if (z.empty()) return;
+  if (z.size() != 2 && map.kind == "pca") {
+    vae::latent_map_project(map, z.data(), int(z.size()), out);
+    return;
+  }
+  out[0] = z[0];
+  out[1] = z.size() > 1 ? z[1] : 0.f;
+}
+
+void grid_cell_plane(const GridView& g, int row, int col, float& a, float& b) {
+  const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);
+  a = g.center_a + axis[size_t(col)] / g.zoom;
+  b = g.center_b + axis[size_t(g.n - 1 - row)] / g.zoom;
+}
+
+void grid_decode(const vae::Vae& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
+                 std::vector<float>& images, std::vector<float>& codes) {
+  const int Z = m.arch.Z, cells = g.n * g.n;
+  const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);
+  codes.assign(size_t(cells) * Z, 0.f);
+  for (int r = 0; r < g.n; ++r)
+    for (int c = 0; c < g.n; ++c) {
+      const std::vector<float> z = plane_to_latent(map, Z, through, g.center_a + axis[size_t(c)] / g.zoom,
+                                                   g.center_b + axis[size_t(g.n - 1 - r)] / g.zoom);
+      std::copy(z.begin(), z.end(), codes.begin() + std::ptrdiff_t(size_t(r * g.n + c) * Z));
+    }
+  decode_codes(m, codes, cells, images);
+}
+
+std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed) {
+  vae::Pcg32 rng(seed, 0x5a);
+  std::vector<float> z(size_t(Z) * size_t(std::max(count, 0)));
+  for (float& v : z) v = temperature * rng.normal();
+  return z;
+}
+
+std::vector<float> morph_codes(const std::vector<float>& a, const std::vector<float>& b, int steps, bool spherical) {
+  std::vector<float> out;
+  for (int i = 0; i < steps; ++i) {
+    const float t = steps > 1 ? float(i) / float(steps - 1) : 0.f;
+    const std::vector<float> z = spherical ? vae::slerp(a, b, t) : vae::lerp(a, b, t);
+    out.insert(out.end(), z.begin(), z.end());
+  }
+  return out;
+}
+
+Sheet tile_images(const std::vector<float>& images, int count, int side, int cols) {
+  cols = std::max(1, std::min(cols, std::max(count, 1)));
+  const int rows = (std::max(count, 1) + cols - 1) / cols;
+  Sheet sheet;
+  const int width = sheet.width = cols * side + (cols + 1);
+  sheet.height = rows * side + (rows + 1);
+  sheet.pixels.assign(size_t(width) * size_t(sheet.height), 0.15f);
+  for (int i = 0; i < count; ++i) {
+    const int x0 = 1 + (i % cols) * (side + 1), y0 = 1 + (i / cols) * (side + 1);
+    for (int y = 0; y < side; ++y)
+      std::copy_n(images.begin() + std::ptrdiff_t(size_t(i) * side * side + size_t(y) * side), side,
+                  sheet.pixels.begin() + std::ptrdiff_t(size_t(y0 + y) * width + x0));
+  }
+  return sheet;
+}
+
+}  // namespace app

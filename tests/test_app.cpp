@@ -1,0 +1,240 @@
+// The studio's state changes without a window: loading models (a bad one keeps the current model), the
+// drawing's analysis, the grid, samples, the morph, percentiles, exports and the state JSON.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "app/app.hpp"
+#include "vae/json.hpp"
+#include "vae/safetensors.hpp"
+
+using namespace app;
+
+namespace {
+
+std::vector<uint8_t> model_bytes(int Z, uint64_t seed, bool with_map) {
+  vae::Arch a;
+  a.hidden = {32};
+  a.Z = Z;
+  vae::Vae m = vae::vae_make(a, seed);
+  vae::StFile f = vae::model_to_st(m, {{"dataset", "mnist"}});
+  if (with_map) {
+    // A tiny map: the codes of a few made-up means.
+    std::vector<float> means;
+    std::vector<uint8_t> labels;
+    vae::Pcg32 rng(seed, 3);
+    for (int i = 0; i < 50; ++i) {
+      for (int j = 0; j < Z; ++j) means.push_back(rng.normal() * (j + 1));
+      labels.push_back(uint8_t(i % 10));
+    }
+    vae::LatentMap map;
+    REQUIRE(vae::latent_map_from_means(means.data(), labels.data(), 50, Z, "test", map).ok());
+    vae::latent_map_to_st(map, f);
+  }
+  std::vector<uint8_t> bytes;
+  REQUIRE(vae::st_serialize(f, vae::DType::F32, bytes).ok());
+  return bytes;
+}
+
+App loaded_app(int Z = 2, bool with_map = true) {
+  App app;
+  const std::vector<uint8_t> b = model_bytes(Z, 1, with_map);
+  REQUIRE(app_load_model(app, "test-z" + std::to_string(Z), b.data(), b.size()).ok());
+  return app;
+}
+
+}  // namespace
+
+TEST_CASE("a model that fails to load leaves the current model and says why") {
+  App app = loaded_app();
+  const uint64_t gen = app.model_generation;
+  const std::string junk = "not a model";
+  app.loading_model = "broken";
+  CHECK_FALSE(app_load_model(app, "broken", reinterpret_cast<const uint8_t*>(junk.data()), junk.size()).ok());
+  CHECK(app.model_name == "test-z2");
+  CHECK(app.model_generation == gen);
+  CHECK(app.loading_model.empty());
+  CHECK_THAT(app.message, Catch::Contains("broken"));
+  app_load_failed(app, "missing", "HTTP 404");
+  CHECK(app.model_name == "test-z2");
+  CHECK_THAT(app.message, Catch::Contains("404"));
+}
+
+TEST_CASE("an empty canvas gives a hint state, not a reconstruction") {
+  App app = loaded_app();
+  app_update(app);
+  CHECK(app.analysis.empty);
+  CHECK(app.analysis.mu.empty());
+  const std::string j = app_state_json(app);
+  CHECK_THAT(j, Catch::Contains("\"empty\":true"));
+  CHECK_THAT(j, Catch::Contains("\"elbo\":null"));
+}
+
+TEST_CASE("a drawing is encoded, reconstructed and scored, and only recomputed when it changes") {
+  App app = loaded_app();
+  app_demo_drawing(app);
+  app_update(app);
+  const Analysis& an = app.analysis;
+  REQUIRE_FALSE(an.empty);
+  CHECK(an.mu.size() == 2);
+  CHECK(an.sigma.size() == 2);
+  CHECK(an.recon.size() == 784);
+  CHECK(an.samples.size() == size_t(kPosteriorSamples) * 784);
+  CHECK(std::isfinite(an.elbo()));
+  CHECK(an.elbo() == Approx(-(an.rec + an.kl)));
+  CHECK(app.analysis_has_iw);
+  CHECK(an.log_px <= 0);
+  CHECK(an.log_px >= an.elbo() - 50);  // a K-sample bound is not far below the one-sample ELBO here
+  const uint64_t v = app.analysis_version;
+  app_update(app);
+  CHECK(app.analysis_version == v);  // nothing changed, nothing recomputed
+  drawing_undo(app.drawing);
+  app_update(app);
+  CHECK(app.analysis_version == v + 1);
+  app.plain_input = true;
+  app_update(app);
+  CHECK(app.analysis_version == v + 2);
+}
+
+TEST_CASE("while a stroke is open log p(x) is not recomputed, and it is once the stroke ends") {
+  App app = loaded_app();
+  drawing_begin_stroke(app.drawing, 0.08f, false);
+  drawing_add_point(app.drawing, 0.3f, 0.3f);
+  drawing_add_point(app.drawing, 0.6f, 0.7f);
+  app_update(app);
+  CHECK_FALSE(app.analysis.empty);
+  CHECK_FALSE(app.analysis_has_iw);
+  drawing_end_stroke(app.drawing);
+  app_update(app);
+  CHECK(app.analysis_has_iw);
+}
+
+TEST_CASE("the grid decodes N x N cells in one batch and follows its view") {
+  App app = loaded_app();
+  app.grid.n = 7;
+  app_update(app);
+  CHECK(app.grid_images.size() == size_t(49) * 784);
+  CHECK(app.grid_codes.size() == size_t(49) * 2);
+  // Cell (0, 0) is the top-left: smallest a, largest b.
+  CHECK(app.grid_codes[0] < 0);
+  CHECK(app.grid_codes[1] > 0);
+  const uint64_t v = app.grid_version;
+  app.grid.center_a = 1.f;
+  app_update(app);
+  CHECK(app.grid_version == v + 1);
+  CHECK(app.grid_codes[0] == Approx(1.f + vae::grid_axis(7, vae::GridSpacing::InverseCdf, 3.f)[0]));
+}
+
+TEST_CASE("for a model with more than two latent dimensions the grid lies in the map's plane through the drawing") {
+  App app = loaded_app(5);
+  REQUIRE(app.map.kind == "pca");
+  app_demo_drawing(app);
+  app.grid.n = 5;
+  app_update(app);
+  // Every cell's code projects back onto its cell's plane coordinates.
+  for (int cell : {0, 12, 24}) {
+    float a = 0, b = 0;
+    grid_cell_plane(app.grid, cell / 5, cell % 5, a, b);
+    std::vector<float> z(app.grid_codes.begin() + cell * 5, app.grid_codes.begin() + cell * 5 + 5);
+    float ab[2];
+    latent_to_plane(app.map, z, ab);
+    CHECK(ab[0] == Approx(a).margin(1e-3));
+    CHECK(ab[1] == Approx(b).margin(1e-3));
+  }
+}
+
+TEST_CASE("prior samples follow count, temperature and seed") {
+  App app = loaded_app();
+  app_update(app);
+  CHECK(app.sample_images.size() == size_t(app.sample_count) * 784);
+  const std::vector<float> before = app.sample_codes;
+  app.temperature = 0.5f;
+  app_update(app);
+  for (size_t i = 0; i < before.size(); ++i) CHECK(app.sample_codes[i] == Approx(0.5f * before[i]));
+  ++app.sample_seed;
+  app_update(app);
+  CHECK(app.sample_codes != before);
+}
+
+TEST_CASE("the morph runs from slot A to slot B, linearly or along the sphere") {
+  App app = loaded_app();
+  app_demo_drawing(app);
+  app_update(app);
+  CHECK(app.morph_images.empty());
+  REQUIRE(app_slot_from_drawing(app, app.slot_a));
+  const float zb[2] = {1.5f, -1.f};
+  app_slot_from_code(app, "sample 1", zb, app.slot_b);
+  app_update(app);
+  REQUIRE(app.morph_codes.size() == size_t(App::kMorphFrames) * 2);
+  CHECK(app.morph_codes[0] == Approx(app.slot_a.z[0]));
+  CHECK(app.morph_codes[size_t(App::kMorphFrames - 1) * 2] == Approx(1.5f));
+  CHECK(app.morph_images.size() == size_t(App::kMorphFrames) * 784);
+  const std::vector<float> linear = app.morph_codes;
+  app.slerp = true;
+  app_update(app);
+  CHECK(app.morph_codes != linear);
+  // Spherical interpolation keeps the norm between the two ends' norms.
+  const float na = std::hypot(app.slot_a.z[0], app.slot_a.z[1]), nb = std::hypot(1.5f, -1.f);
+  const size_t mid = size_t(App::kMorphFrames / 2) * 2;
+  const float nm = std::hypot(app.morph_codes[mid], app.morph_codes[mid + 1]);
+  CHECK(nm >= std::min(na, nb) - 1e-3f);
+  CHECK(nm <= std::max(na, nb) + 1e-3f);
+}
+
+TEST_CASE("a grid cell sent to the canvas becomes one undoable drawing step") {
+  App app = loaded_app();
+  app.grid.n = 5;
+  app_update(app);
+  const std::vector<float> cell(app.grid_images.begin(), app.grid_images.begin() + 784);
+  app_send_to_canvas(app, cell);
+  app_update(app);
+  CHECK(app.drawing.strokes.size() == 1);
+  CHECK_FALSE(app.analysis.empty);
+  drawing_undo(app.drawing);
+  app_update(app);
+  CHECK(app.analysis.empty);
+}
+
+TEST_CASE("a drawing is placed among the test set's log p(x) by percentile") {
+  std::vector<double> q(101);
+  for (int p = 0; p <= 100; ++p) q[size_t(p)] = 80.0 + p;  // NLL 80 at the 0th percentile .. 180 at the 100th
+  CHECK(percentile_of_nll(q, 70) == Approx(100));   // more likely than every test image
+  CHECK(percentile_of_nll(q, 130) == Approx(50));
+  CHECK(percentile_of_nll(q, 179.5) == Approx(0.5));
+  CHECK(percentile_of_nll(q, 400) == Approx(0));
+  CHECK(percentile_of_nll({}, 100) < 0);
+  vae::Metadata meta{{"test.nll_percentiles", "1,2,3"}};
+  CHECK(nll_percentiles_from_meta(meta).empty());  // not 101 values
+}
+
+TEST_CASE("saving queues a PNG for the platform, and nothing for an empty canvas's reconstruction") {
+  App app = loaded_app();
+  app_update(app);
+  app_save(app, "reconstruction");
+  CHECK(app.saves.empty());
+  CHECK_THAT(app.message, Catch::Contains("nothing to save"));
+  app_demo_drawing(app);
+  app_update(app);
+  for (const char* what : {"drawing", "reconstruction", "grid"}) app_save(app, what);
+  REQUIRE(app.saves.size() == 3);
+  CHECK(app.saves[2].first == "vae-grid.png");
+  for (const auto& s : app.saves) CHECK(s.second.size() > 8);
+  CHECK(app.saves[0].second[1] == 'P');  // \x89PNG
+}
+
+TEST_CASE("the state JSON parses and carries the code, the ELBO and the frame") {
+  App app = loaded_app();
+  app_demo_drawing(app);
+  app_update(app);
+  app.frame = 42;
+  vae::JsonValue v;
+  REQUIRE(vae::json_parse(app_state_json(app), v).ok());
+  REQUIRE(v.get("z"));
+  CHECK(v.get("z")->array.size() == 2);
+  CHECK(v.get("frame")->integer == 42);
+  CHECK(v.get("model")->string == "test-z2");
+  CHECK(v.get("elbo")->kind == vae::JsonKind::Number);
+  CHECK(v.get("map_points")->integer == 50);
+}
