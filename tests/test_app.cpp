@@ -238,3 +238,17 @@ TEST_CASE("the state JSON parses and carries the code, the ELBO and the frame") 
   CHECK(v.get("elbo")->kind == vae::JsonKind::Number);
   CHECK(v.get("map_points")->integer == 50);
 }
+
+TEST_CASE("the models panel keeps every model loaded so far, with its figures") {
+  App app = loaded_app();
+  const std::vector<uint8_t> b = model_bytes(5, 2, false);
+  REQUIRE(app_load_model(app, "other", b.data(), b.size()).ok());
+  REQUIRE(app.seen_models.size() == 2);
+  CHECK(app.seen_models[0].name == "test-z2");
+  CHECK(app.seen_models[1].arch == "784-32-[5]-32-784");
+  CHECK(app.seen_models[1].parameters == size_t(784 * 32 + 32 + 2 * (32 * 5 + 5) + 5 * 32 + 32 + 32 * 784 + 784));
+  CHECK(vae::meta_get(app.seen_models[1].meta, "dataset") == "mnist");
+  // Loading one again replaces its entry rather than adding another.
+  REQUIRE(app_load_model(app, "other", b.data(), b.size()).ok());
+  CHECK(app.seen_models.size() == 2);
+}

@@ -2,6 +2,7 @@
 // slots, exports, and describing the app as JSON.
 #include "app/app.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -27,6 +28,12 @@ vae::Status app_load_model(App& app, const std::string& name, const uint8_t* byt
     app.message = "could not load model " + name + ": " + s.message();
     return s;
   }
+  ModelSummary summary{name, m.arch.describe(), 0, f.metadata};
+  for (const vae::TensorSlot& slot : m.layout.slots) summary.parameters += slot.size();
+  auto seen = std::find_if(app.seen_models.begin(), app.seen_models.end(),
+                           [&name](const ModelSummary& x) { return x.name == name; });
+  if (seen != app.seen_models.end()) *seen = std::move(summary);
+  else app.seen_models.push_back(std::move(summary));
   app.model = std::move(m);
   app.model_meta = std::move(f.metadata);
   app.map = std::move(map);

@@ -43,6 +43,13 @@ struct Textures {
   std::string slot_a_key, slot_b_key;
 };
 
+// What the models panel lists for a model once it has been loaded (switching away keeps it listed).
+struct ModelSummary {
+  std::string name, arch;
+  size_t parameters = 0;
+  vae::Metadata meta;
+};
+
 // Derived data carries the version of the inputs it was computed from; app_update recomputes it when they move.
 struct App {
   // ---- the model in use. Only a load that succeeded replaces it; a failed one leaves it as it was. ----
@@ -52,6 +59,7 @@ struct App {
   vae::LatentMap map;                    // the test set's codes shipped in the file (kind "" when absent)
   std::vector<double> nll_percentiles;   // the test set's -log p(x) at percentiles 0..100 (empty when absent)
   uint64_t model_generation = 0;         // bumped by every successful load
+  std::vector<ModelSummary> seen_models; // every model loaded so far, in the order first loaded
 
   // Asking for another model: a panel sets requested_model to a name ("mnist-z32"); the platform takes it,
   // moves it to loading_model, fetches assets/NAME.safetensors and then calls app_load_model or app_load_failed.

@@ -82,7 +82,16 @@ GLFWwindow* create_window(int width, int height) {
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
-  ImGui::GetIO().IniFilename = nullptr;  // the layout is the code's, not a file's
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;  // the layout is the code's, not a file's
+#ifdef __EMSCRIPTEN__
+  // ImGui's units are CSS pixels here; rasterise the font at the screen's density so text stays sharp.
+  const float dpr = std::max(1.0f, float(emscripten_get_device_pixel_ratio()));
+  ImFontConfig font;
+  font.SizePixels = 13.0f * dpr;
+  io.Fonts->AddFontDefault(&font);
+  io.FontGlobalScale = 1.0f / dpr;
+#endif
   ImGui::StyleColorsDark();
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init(glsl_version);

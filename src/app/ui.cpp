@@ -184,7 +184,7 @@ void draw_canvas_panel(App& app, float side) {
 void draw_encoding_panel(App& app, float width) {
   const Analysis& an = app.analysis;
   const int Z = app.model.arch.Z;
-  const float big = std::min(112.f, (width - 24.f) / 3.f);
+  const float big = std::min(96.f, (width - 24.f) / 3.f);
 
   section("What the model sees");
   ImGui::Checkbox("Plain downscale", &app.plain_input);
@@ -491,34 +491,50 @@ void draw_sample_panel(App& app, float width) {
 // ---- the model ----
 
 void draw_model_panel(App& app) {
-  section("Model");
-  const vae::Metadata& meta = app.model_meta;
-  ImGui::Text("%s  %s, %s parameters", app.model_name.c_str(), app.model.arch.describe().c_str(),
-              std::to_string(app.model.layout.total).c_str());
-  auto row = [&meta](const char* label, const char* key, const char* unit) {
+  section("Models");
+  auto row = [](const vae::Metadata& meta, const char* label, const char* key, const char* unit) {
     const std::string v = vae::meta_get(meta, key);
-    if (!v.empty()) ImGui::Text("%-30s %s%s", label, v.c_str(), unit);
+    if (!v.empty()) ImGui::Text("  %-28s %s%s", label, v.c_str(), unit);
   };
-  row("data set", "dataset", "");
-  row("epochs", "train.epochs", "");
-  row("test NLL (IW bound)", "test.nll", " nats");
-  row("test ELBO, binarised", "test.elbo_binary", " nats");
-  row("test ELBO, grey", "test.elbo_grey", " nats");
-  row("  reconstruction, grey", "test.rec_grey", " nats");
-  row("  KL, grey", "test.kl_grey", " nats");
-  const std::string cmd = vae::meta_get(meta, "train.command");
-  if (!cmd.empty()) {
-    ImGui::TextColored(kDimText, "trained with:");
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextColored(kDimText, "%s", cmd.c_str());
-    ImGui::PopTextWrapPos();
+  for (const char* name : kModelNames) {
+    const auto seen = std::find_if(app.seen_models.begin(), app.seen_models.end(),
+                                   [name](const ModelSummary& s) { return s.name == name; });
+    const bool current = app.model_name == name;
+    ImGui::PushID(name);
+    if (current) ImGui::TextColored(kGoodText, "%s (in use)", name);
+    else if (ImGui::SmallButton(name)) app.requested_model = name;
+    if (seen == app.seen_models.end()) {
+      ImGui::SameLine();
+      ImGui::TextColored(kDimText, app.loading_model == name ? "loading ..." : "not loaded yet: click to load");
+      ImGui::PopID();
+      continue;
+    }
+    ImGui::SameLine();
+    ImGui::Text("%s, %zu parameters", seen->arch.c_str(), seen->parameters);
+    row(seen->meta, "data set", "dataset", "");
+    row(seen->meta, "epochs", "train.epochs", "");
+    row(seen->meta, "test NLL (IW bound)", "test.nll", " nats");
+    row(seen->meta, "test ELBO, binarised", "test.elbo_binary", " nats");
+    row(seen->meta, "test ELBO, grey", "test.elbo_grey", " nats");
+    row(seen->meta, "  reconstruction, grey", "test.rec_grey", " nats");
+    row(seen->meta, "  KL, grey", "test.kl_grey", " nats");
+    const std::string cmd = vae::meta_get(seen->meta, "train.command");
+    if (current && !cmd.empty()) {
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextColored(kDimText, "  trained with: %s", cmd.c_str());
+      ImGui::PopTextWrapPos();
+    }
+    ImGui::PopID();
   }
+  // A model opened from elsewhere (the desktop's --model) is listed too.
+  if (std::none_of(std::begin(kModelNames), std::end(kModelNames), [&app](const char* n) { return app.model_name == n; }))
+    ImGui::TextColored(kGoodText, "%s (in use) %s", app.model_name.c_str(), app.model.arch.describe().c_str());
 }
 
 void draw_header(App& app) {
   ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "VAE Studio");
   ImGui::SameLine();
-  ImGui::TextColored(kDimText, "a variational autoencoder in your browser: draw, encode, explore");
+  ImGui::TextColored(kDimText, "draw a digit and watch a variational autoencoder encode it, rebuild it and place it");
   ImGui::SameLine(0, 30);
   ImGui::SetNextItemWidth(160);
   if (ImGui::BeginCombo("Model", app.model_name.empty() ? "(none)" : app.model_name.c_str())) {
@@ -588,7 +604,7 @@ void ui_draw(App& app) {
     ImGui::EndChild();
   } else {
     column("left", 0);
-    const float side = std::min(col_w - 16.f, H * 0.55f);
+    const float side = std::min(col_w - 16.f, H * 0.46f);
     draw_canvas_panel(app, side);
     draw_encoding_panel(app, col_w - 16.f);
     ImGui::EndChild();

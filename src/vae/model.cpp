@@ -163,35 +163,36 @@ void reparam_backward(const Mat<T>& logvar, const Mat<T>& eps, const Mat<T>& dz,
 
 // ---- the model ----
 
+namespace {
+
+// A stack of hidden layers: acts[i] = relu(W_i acts[i-1] + b_i), with acts[-1] = X.
+template <class T>
+void relu_stack_forward(const T* p, const std::vector<Linear>& layers, const MatRef<T>& X, std::vector<Mat<T>>& acts) {
+  acts.resize(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (i == 0)
+      linear_forward(p, layers[i], X, acts[i]);
+    else
+      linear_forward(p, layers[i], acts[i - 1], acts[i]);
+    relu_forward(acts[i]);
+  }
+}
+
+}  // namespace
+
 template <class T>
 void vae_encode(const VaeT<T>& m, const MatRef<T>& X, WorkspaceT<T>& ws) {
-  const Layout& lay = m.layout;
   const T* p = m.params.data();
-  ws.h.resize(lay.enc.size());
-  for (size_t i = 0; i < lay.enc.size(); ++i) {
-    if (i == 0)
-      linear_forward(p, lay.enc[i], X, ws.h[i]);
-    else
-      linear_forward(p, lay.enc[i], ws.h[i - 1], ws.h[i]);
-    relu_forward(ws.h[i]);
-  }
-  linear_forward(p, lay.enc_mu, ws.h.back(), ws.mu);
-  linear_forward(p, lay.enc_logvar, ws.h.back(), ws.logvar);
+  relu_stack_forward(p, m.layout.enc, X, ws.h);
+  linear_forward(p, m.layout.enc_mu, ws.h.back(), ws.mu);
+  linear_forward(p, m.layout.enc_logvar, ws.h.back(), ws.logvar);
 }
 
 template <class T>
 void vae_decode_logits(const VaeT<T>& m, const MatRef<T>& Zs, WorkspaceT<T>& ws) {
-  const Layout& lay = m.layout;
   const T* p = m.params.data();
-  ws.g.resize(lay.dec.size());
-  for (size_t i = 0; i < lay.dec.size(); ++i) {
-    if (i == 0)
-      linear_forward(p, lay.dec[i], Zs, ws.g[i]);
-    else
-      linear_forward(p, lay.dec[i], ws.g[i - 1], ws.g[i]);
-    relu_forward(ws.g[i]);
-  }
-  linear_forward(p, lay.dec_out, ws.g.back(), ws.logits);
+  relu_stack_forward(p, m.layout.dec, Zs, ws.g);
+  linear_forward(p, m.layout.dec_out, ws.g.back(), ws.logits);
 }
 
 template <class T>

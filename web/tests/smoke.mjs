@@ -160,6 +160,29 @@ try {
   await waitFrames(5);
   await page.screenshot({ path: join(out, 'web-smoke-error.png') });
 
+  // After a resize the canvas follows the window and a stroke still lands where the pointer goes.
+  const RESIZED = { width: 1280, height: 800 };
+  await page.setViewportSize(RESIZED);
+  await waitFrames(5);
+  const size2 = await page.evaluate(() => [document.getElementById('canvas').width, document.getElementById('canvas').height]);
+  check(size2[0] === RESIZED.width * DPR && size2[1] === RESIZED.height * DPR, 'the canvas follows a resize', size2.join(' '));
+  s = await state();
+  const r = s.canvas;
+  await page.mouse.move(r.x + 0.4 * r.w, r.y + 0.4 * r.h);
+  await waitFrames(2);
+  await page.mouse.down();
+  for (let i = 1; i <= 6; i++) {
+    await page.mouse.move(r.x + (0.4 + 0.2 * i / 6) * r.w, r.y + 0.4 * r.h);
+    await waitFrames(1);
+  }
+  await page.mouse.up();
+  await waitFrames(3);
+  s = await state();
+  const rp = s.last_point || [NaN, NaN];
+  check(Math.abs(rp[0] - 0.6) < 0.02 && Math.abs(rp[1] - 0.4) < 0.02, 'strokes land right after the resize',
+        `last point ${rp.map(v => v.toFixed(3)).join(', ')}, expected 0.600, 0.400`);
+  await page.screenshot({ path: join(out, 'web-smoke-resized.png') });
+
   // The browser logs the 404 asked for above as a console error; anything else is a real error.
   const unexpected = consoleErrors.filter(e => !(e.url.includes('e2e-missing') && /404/.test(e.text)));
   check(unexpected.length === 0, 'no console errors', unexpected.map(e => e.text).join(' | '));
