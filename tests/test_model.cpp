@@ -92,6 +92,7 @@ TEST_CASE("layout names every tensor PyTorch-style with (out, in) shapes") {
   }
   CHECK(elements == size_t(784 * 512 + 512 + 512 * 256 + 256 + 2 * (256 * 2 + 2) + 2 * 256 + 256 + 256 * 512 + 512 +
                            512 * 784 + 784));
+  CHECK(layout_parameter_count(lay) == elements);
   CHECK(lay.total < elements + kTensorAlign * lay.slots.size());
 }
 

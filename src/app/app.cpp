@@ -28,8 +28,7 @@ vae::Status app_load_model(App& app, const std::string& name, const uint8_t* byt
     app.message = "could not load model " + name + ": " + s.message();
     return s;
   }
-  ModelSummary summary{name, m.arch.describe(), 0, f.metadata};
-  for (const vae::TensorSlot& slot : m.layout.slots) summary.parameters += slot.size();
+  ModelSummary summary{name, m.arch.describe(), vae::layout_parameter_count(m.layout), f.metadata};
   auto seen = std::find_if(app.seen_models.begin(), app.seen_models.end(),
                            [&name](const ModelSummary& x) { return x.name == name; });
   if (seen != app.seen_models.end()) *seen = std::move(summary);

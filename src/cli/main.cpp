@@ -237,7 +237,7 @@ int cmd_eval(Args& a) {
   vae::binarize(grey.data(), grey.size(), bin_seed, bin.data());
 
   std::printf("model   %s  %s, %s parameters, data set %s\n", path.c_str(), m.arch.describe().c_str(),
-              thousands(double(m.layout.total)).c_str(), vae::meta_get(meta, "dataset", "?").c_str());
+              thousands(double(vae::layout_parameter_count(m.layout))).c_str(), vae::meta_get(meta, "dataset", "?").c_str());
   std::printf("data    %s, %d images\n", ds.name.c_str(), n);
   const TermsReport g = elbo_terms(m, grey, n, seed, threads);
   std::printf("grey    ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  one-sample, grey targets\n", g.elbo, g.rec, g.kl);
@@ -413,7 +413,7 @@ int cmd_info(Args& a) {
   s = vae::model_from_st(f, m);
   std::printf("file        %s\n", path.c_str());
   if (s)
-    std::printf("model       %s, %s parameters\n", m.arch.describe().c_str(), thousands(double(m.layout.total)).c_str());
+    std::printf("model       %s, %s parameters\n", m.arch.describe().c_str(), thousands(double(vae::layout_parameter_count(m.layout))).c_str());
   else
     std::printf("model       not a loadable VAE: %s\n", s.message().c_str());
   std::printf("metadata\n");

@@ -74,6 +74,12 @@ Layout layout_make(const Arch& arch) {
   return lay;
 }
 
+size_t layout_parameter_count(const Layout& lay) {
+  size_t n = 0;
+  for (const TensorSlot& s : lay.slots) n += s.size();
+  return n;
+}
+
 template <class T>
 VaeT<T> vae_make(const Arch& arch, uint64_t seed) {
   VaeT<T> m{arch, layout_make(arch), {}};

@@ -83,6 +83,8 @@ struct Layout {
   size_t total = 0;  // including the padding between tensors, which stays zero
 };
 Layout layout_make(const Arch& arch);
+// The number of parameters (the tensors' elements, without the alignment padding counted in total).
+size_t layout_parameter_count(const Layout& lay);
 
 template <class T>
 struct VaeT {
