@@ -36,6 +36,17 @@ vae::Status app_load_model(App& app, const std::string& name, const uint8_t* byt
   app.model = std::move(m);
   app.model_meta = std::move(f.metadata);
   app.map = std::move(map);
+  // The map's view: the square around all its points, with a 5 % margin; once per model, not per frame.
+  float lo[2] = {0, 0}, hi[2] = {0, 0};
+  for (int i = 0; i < app.map.count(); ++i)
+    for (int k = 0; k < 2; ++k) {
+      const float v = app.map.points[size_t(2 * i + k)];
+      lo[k] = i ? std::min(lo[k], v) : v;
+      hi[k] = i ? std::max(hi[k], v) : v;
+    }
+  app.map_view[0] = (lo[0] + hi[0]) / 2;
+  app.map_view[1] = (lo[1] + hi[1]) / 2;
+  app.map_view[2] = std::max(1e-3f, std::max(hi[0] - lo[0], hi[1] - lo[1]) * 1.05f);
   app.nll_percentiles = nll_percentiles_from_meta(app.model_meta);
   app.model_name = name;
   app.message.clear();

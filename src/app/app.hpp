@@ -57,6 +57,7 @@ struct App {
   vae::Vae model;
   vae::Metadata model_meta;
   vae::LatentMap map;                    // the test set's codes shipped in the file (kind "" when absent)
+  float map_view[3] = {0, 0, 1};         // the square the map panel shows: centre a, centre b, side
   std::vector<double> nll_percentiles;   // the test set's -log p(x) at percentiles 0..100 (empty when absent)
   uint64_t model_generation = 0;         // bumped by every successful load
   std::vector<ModelSummary> seen_models; // every model loaded so far, in the order first loaded

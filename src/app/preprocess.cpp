@@ -106,19 +106,23 @@ bool output_center_of_mass(const std::vector<float>& img, double& cx, double& cy
   return true;
 }
 
-void set_bbox(const SourceStats& st, PreprocessResult& r) {
+// The start both preprocessings share: false (r stays the empty result) for bad input or no ink; otherwise
+// the source's statistics, r marked non-empty and given the ink's bounding box.
+bool start_result(const float* src, int w, int h, const PreprocessOptions& opt, SourceStats& st, PreprocessResult& r) {
+  if (src == nullptr || w < 1 || h < 1) return false;
+  st = source_stats(src, w, h, opt.ink_threshold);
+  if (!st.any) return false;
+  r.empty = false;
   r.bbox[0] = float(st.x0), r.bbox[1] = float(st.y0), r.bbox[2] = float(st.x1), r.bbox[3] = float(st.y1);
+  return true;
 }
 
 }  // namespace
 
 PreprocessResult preprocess_mnist(const float* src, int w, int h, const PreprocessOptions& opt) {
   PreprocessResult r;
-  if (src == nullptr || w < 1 || h < 1) return r;
-  const SourceStats st = source_stats(src, w, h, opt.ink_threshold);
-  if (!st.any) return r;
-  r.empty = false;
-  set_bbox(st, r);
+  SourceStats st;
+  if (!start_result(src, w, h, opt, st, r)) return r;
 
   const double bw = st.x1 - st.x0, bh = st.y1 - st.y0;
   const double min_box = std::max(0.0f, opt.min_box_fraction) * double(std::max(w, h));
@@ -149,11 +153,8 @@ PreprocessResult preprocess_mnist(const float* src, int w, int h, const Preproce
 
 PreprocessResult preprocess_plain(const float* src, int w, int h, const PreprocessOptions& opt) {
   PreprocessResult r;
-  if (src == nullptr || w < 1 || h < 1) return r;
-  const SourceStats st = source_stats(src, w, h, opt.ink_threshold);
-  if (!st.any) return r;
-  r.empty = false;
-  set_bbox(st, r);
+  SourceStats st;
+  if (!start_result(src, w, h, opt, st, r)) return r;
   r.scale = float(N) / float(w);
   resample_area(src, w, h, double(N) / w, 0.0, double(N) / h, 0.0, r.image);
   double mx = 0, my = 0;

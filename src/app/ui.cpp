@@ -268,14 +268,7 @@ void draw_map_panel(App& app, float width) {
   }
   ImGui::TextColored(kDimText, Z == 2 ? "test set's posterior means, coloured by label"
                                       : "plane of the test means' top two principal axes, through your drawing");
-  // Bounds: the points' 1st..99th percentile box, padded.
-  float lo[2] = {1e30f, 1e30f}, hi[2] = {-1e30f, -1e30f};
-  for (int i = 0; i < map.count(); ++i)
-    for (int k = 0; k < 2; ++k) {
-      lo[k] = std::min(lo[k], map.points[size_t(2 * i + k)]);
-      hi[k] = std::max(hi[k], map.points[size_t(2 * i + k)]);
-    }
-  const float span = std::max(hi[0] - lo[0], hi[1] - lo[1]) * 1.05f, ca = (lo[0] + hi[0]) / 2, cb = (lo[1] + hi[1]) / 2;
+  const float ca = app.map_view[0], cb = app.map_view[1], span = app.map_view[2];
   const float side = std::max(120.f, width - 16.f);
   const ImVec2 p0 = ImGui::GetCursorScreenPos(), p1(p0.x + side, p0.y + side);
   auto to_screen = [&](float a, float b) {
