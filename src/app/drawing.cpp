@@ -134,23 +134,23 @@ void drawing_end_stroke(Drawing& d) {
   d.current = Stroke{};
 }
 
-bool drawing_undo(Drawing& d) {
+namespace {
+
+// Undo and redo: the newest entry of one list moves to the other (after ending an open stroke).
+bool move_last(Drawing& d, std::vector<Stroke>& from, std::vector<Stroke>& to) {
   drawing_end_stroke(d);
-  if (d.strokes.empty()) return false;
-  d.redo.push_back(std::move(d.strokes.back()));
-  d.strokes.pop_back();
+  if (from.empty()) return false;
+  to.push_back(std::move(from.back()));
+  from.pop_back();
   ++d.revision;
   return true;
 }
 
-bool drawing_redo(Drawing& d) {
-  drawing_end_stroke(d);
-  if (d.redo.empty()) return false;
-  d.strokes.push_back(std::move(d.redo.back()));
-  d.redo.pop_back();
-  ++d.revision;
-  return true;
-}
+}  // namespace
+
+bool drawing_undo(Drawing& d) { return move_last(d, d.strokes, d.redo); }
+
+bool drawing_redo(Drawing& d) { return move_last(d, d.redo, d.strokes); }
 
 bool drawing_clear(Drawing& d) {
   drawing_end_stroke(d);

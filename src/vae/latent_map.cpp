@@ -44,6 +44,22 @@ bool parse_explained(const std::string& s, double out[2]) {
 
 }  // namespace
 
+namespace {
+
+// The Gram matrix of the two rows u1, u2 of a (2, Z) basis: g11 = u1.u1, g12 = u1.u2, g22 = u2.u2.
+void basis_gram(const float* basis, int Z, double& g11, double& g12, double& g22) {
+  const float* u1 = basis;
+  const float* u2 = basis + Z;
+  g11 = g12 = g22 = 0;
+  for (int j = 0; j < Z; ++j) {
+    g11 += double(u1[j]) * u1[j];
+    g12 += double(u1[j]) * u2[j];
+    g22 += double(u2[j]) * u2[j];
+  }
+}
+
+}  // namespace
+
 void latent_map_project(const LatentMap& m, const float* z, int Z, float out[2]) {
   if (m.kind != "pca") {
     out[0] = z[0];
@@ -74,11 +90,7 @@ void latent_map_unproject(const LatentMap& m, float a, float b, const float* thr
   const float* u1 = m.basis.data();
   const float* u2 = u1 + Z;
   double g11 = 0, g12 = 0, g22 = 0;
-  for (int j = 0; j < Z; ++j) {
-    g11 += double(u1[j]) * u1[j];
-    g12 += double(u1[j]) * u2[j];
-    g22 += double(u2[j]) * u2[j];
-  }
+  basis_gram(m.basis.data(), Z, g11, g12, g22);
   // c = G^-1 (da, db); for a degenerate basis fall back to c = (da, db).
   const double det = g11 * g22 - g12 * g12;
   double c1 = da, c2 = db;
@@ -259,14 +271,8 @@ Status latent_map_from_st(const StFile& f, int Z, LatentMap& out) {
     if (basis->shape != std::vector<int64_t>{2, Z})
       return Status::error(std::string(kBasis) + " has shape " + shape_str(basis->shape) + ", the model's latent needs " +
                            shape_str({2, Z}));
-    const float* u1 = basis->data.data();
-    const float* u2 = u1 + Z;
     double n1 = 0, n2 = 0, d12 = 0;
-    for (int j = 0; j < Z; ++j) {
-      n1 += double(u1[j]) * u1[j];
-      n2 += double(u2[j]) * u2[j];
-      d12 += double(u1[j]) * u2[j];
-    }
+    basis_gram(basis->data.data(), Z, n1, d12, n2);
     if (std::abs(std::sqrt(n1) - 1) > 1e-2 || std::abs(std::sqrt(n2) - 1) > 1e-2 || std::abs(d12) > 1e-2) {
       char buf[128];
       std::snprintf(buf, sizeof buf, " rows are not orthonormal: |u1| = %.4g, |u2| = %.4g, u1.u2 = %.4g",
