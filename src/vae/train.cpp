@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <numeric>
@@ -24,6 +25,26 @@ constexpr uint64_t kStreamShuffle = 0x5f1e, kStreamBatch = 0xba7c, kStreamVal = 
 
 // Adam (Kingma & Ba 2014) with the usual constants.
 constexpr float kAdamBeta1 = 0.9f, kAdamBeta2 = 0.999f, kAdamEps = 1e-8f;
+
+// Adam's step over n parameters whose gradient is g0 + g1 (the two shards' sums); returns false if some
+// gradient is NaN or Inf. The buffers never overlap (restrict) and the scalars are values, so the loop
+// vectorises, division and square root included; the arithmetic is the same, element by element.
+bool adam_update(const float* __restrict g0, const float* __restrict g1, float* __restrict p, float* __restrict m1,
+                 float* __restrict m2, size_t n, float lr, float bc1, float bc2) {
+  // Non-finite means an all-ones exponent. OR-ing a flag instead of summing floats keeps the loop free of a
+  // float reduction, which the compiler may not reorder.
+  uint32_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float g = g0[i] + g1[i];
+    uint32_t bits;
+    std::memcpy(&bits, &g, sizeof bits);
+    bad |= uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+    m1[i] = kAdamBeta1 * m1[i] + (1.f - kAdamBeta1) * g;
+    m2[i] = kAdamBeta2 * m2[i] + (1.f - kAdamBeta2) * g * g;
+    p[i] -= lr * (m1[i] / bc1) / (std::sqrt(m2[i] / bc2) + kAdamEps);
+  }
+  return bad == 0;
+}
 
 std::string fmt_double(double x) {
   char buf[40];
@@ -296,20 +317,8 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
       bool finite[kShards] = {true, true};
       parallel_run(kShards, threads, [&](int sh) {
         const size_t i0 = P * size_t(sh) / kShards, i1 = P * size_t(sh + 1) / kShards;
-        const float* g0 = grads[0].data();
-        const float* g1 = grads[1].data();
-        float* p = st.model.params.data();
-        float* m1 = st.adam_m.data();
-        float* m2 = st.adam_v.data();
-        float bad = 0.f;
-        for (size_t i = i0; i < i1; ++i) {
-          const float g = g0[i] + g1[i];
-          bad += g * 0.f;  // stays 0 unless some g is NaN or Inf
-          m1[i] = kAdamBeta1 * m1[i] + (1.f - kAdamBeta1) * g;
-          m2[i] = kAdamBeta2 * m2[i] + (1.f - kAdamBeta2) * g * g;
-          p[i] -= lr * (m1[i] / bc1) / (std::sqrt(m2[i] / bc2) + kAdamEps);
-        }
-        finite[sh] = bad == 0.f;
+        finite[sh] = adam_update(grads[0].data() + i0, grads[1].data() + i0, st.model.params.data() + i0,
+                                 st.adam_m.data() + i0, st.adam_v.data() + i0, i1 - i0, lr, bc1, bc2);
       });
       if (!finite[0] || !finite[1])
         return Status::error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) +
