@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "hostile_files.hpp"
 #include "vae/json.hpp"
 #include "vae/safetensors.hpp"
 
@@ -60,6 +61,27 @@ TEST_CASE("a model that fails to load leaves the current model and says why") {
   app_load_failed(app, "missing", "HTTP 404");
   CHECK(app.model_name == "test-z2");
   CHECK_THAT(app.message, Catch::Contains("404"));
+}
+
+TEST_CASE("every hostile model file is refused with its problem and the studio keeps the model it had") {
+  App app = loaded_app();
+  app_demo_drawing(app);
+  app_update(app);
+  const vae::Buffer<float> params = app.model.params;
+  const std::vector<float> z = app.analysis.mu;
+  const uint64_t gen = app.model_generation;
+  for (const hostile::File& h : hostile::files()) {
+    INFO(h.what);
+    CHECK_FALSE(app_load_model(app, "hostile", h.bytes.data(), h.bytes.size()).ok());
+    CHECK(app.model_name == "test-z2");
+    CHECK(app.model_generation == gen);
+    CHECK(app.model.params == params);
+    CHECK_THAT(app.message, Catch::StartsWith("could not load model hostile: ") && Catch::Contains(h.problem));
+    CHECK(app.message.find('\n') == std::string::npos);
+  }
+  app_update(app);  // and it goes on working with the model it had
+  CHECK(app.analysis.mu == z);
+  CHECK(app.seen_models.size() == 1);
 }
 
 TEST_CASE("an empty canvas gives a hint state, not a reconstruction") {

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "hostile_files.hpp"
 #include "vae/json.hpp"
+#include "vae/model_io.hpp"
 #include "vae/safetensors.hpp"
 
 using namespace vae;
@@ -656,4 +658,34 @@ TEST_CASE("every truncation and single-bit flip of a valid file is handled witho
       accepted += parse_message(flipped) == "ok";  // flips inside data or padding may still be valid
     }
   CHECK(accepted > 0);
+}
+
+TEST_CASE("hostile files: model_load refuses each with one line naming the file and the problem") {
+  const std::string path = temp_path("vae_test_hostile.safetensors");
+  {  // the file the model cases are cut from loads: each case differs from it only by its fault
+    const std::vector<uint8_t> good = hostile::model_file();
+    std::FILE* fp = std::fopen(path.c_str(), "wb");
+    REQUIRE(fp);
+    std::fwrite(good.data(), 1, good.size(), fp);
+    std::fclose(fp);
+    Vae m;
+    REQUIRE(model_load(path, m, nullptr).ok());
+  }
+  for (const hostile::File& h : hostile::files()) {
+    INFO(h.what);
+    std::FILE* fp = std::fopen(path.c_str(), "wb");
+    REQUIRE(fp);
+    if (!h.bytes.empty()) std::fwrite(h.bytes.data(), 1, h.bytes.size(), fp);
+    std::fclose(fp);
+    Vae m;
+    Metadata meta{{"keep", "me"}};
+    Status s = Status::success();
+    CHECK_NOTHROW(s = model_load(path, m, &meta));  // no allocation is tried for sizes the file cannot hold
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().rfind(path + ": ", 0) == 0);
+    CHECK_THAT(s.message(), Catch::Contains(h.problem));
+    CHECK(s.message().find('\n') == std::string::npos);
+    CHECK(meta.size() == 1);
+  }
+  std::remove(path.c_str());
 }

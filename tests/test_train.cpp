@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,44 @@ TEST_CASE("resume refuses a checkpoint from a run with other options") {
   Status s = train_run(c, nullptr);
   CHECK_FALSE(s.ok());
   CHECK_THAT(s.message(), Catch::Contains("different run"));
+}
+
+TEST_CASE("a loss or gradient that turns non-finite stops the run and never reaches the checkpoint") {
+  if (!have_mnist()) FAIL("MNIST is missing: run ./studio.sh setup");
+  // MNIST's pixels are bytes, so a NaN can only come from the arithmetic: poison the checkpoint's first layer
+  // with huge but finite weights (the reader refuses NaN and Inf themselves); the first resumed step overflows.
+  TrainConfig c = small_run("poison");
+  c.stop_after_epochs = 1;
+  REQUIRE(train_run(c, nullptr).ok());
+  StFile f;
+  REQUIRE(st_load(c.checkpoint, f).ok());
+  bool poisoned = false;
+  for (StTensor& t : f.tensors)
+    if (t.name == "encoder.fc1.weight") {
+      for (float& w : t.data) w *= 1e30f;
+      poisoned = true;
+    }
+  REQUIRE(poisoned);
+  REQUIRE(st_save(c.checkpoint, f, DType::F32).ok());
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::vector<char> before = bytes(c.checkpoint);
+
+  c.stop_after_epochs = 0;
+  c.resume = true;
+  int epochs_reported = 0;
+  const Status s = train_run(c, [&epochs_reported](const EpochReport&) { ++epochs_reported; });
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::StartsWith("epoch 2, step 21: ") && Catch::Contains("not finite"));
+  CHECK(s.message().find('\n') == std::string::npos);
+  CHECK(epochs_reported == 0);
+  CHECK(bytes(c.checkpoint) == before);  // not rewritten: what is there is the last good state
+  CHECK_FALSE(std::ifstream(c.checkpoint + ".tmp").good());
+  CHECK_FALSE(std::ifstream(c.out).good());
+  StFile again;
+  CHECK(st_load(c.checkpoint, again).ok());
 }
 
 TEST_CASE("a wrong data path gives one clear error naming the file") {
