@@ -33,6 +33,7 @@ vae::Status app_load_model(App& app, const std::string& name, const uint8_t* byt
                            [&name](const ModelSummary& x) { return x.name == name; });
   if (seen != app.seen_models.end()) *seen = std::move(summary);
   else app.seen_models.push_back(std::move(summary));
+  app.infer = vae::infer_make(m);
   app.model = std::move(m);
   app.model_meta = std::move(f.metadata);
   app.map = std::move(map);
@@ -90,7 +91,7 @@ void update_analysis(App& app) {
       app.analysis = Analysis{};
       app.analysis.input = in.image;
     } else {
-      analyze_input(app.model, in.image, app.nll_percentiles, app.analysis, want_iw);
+      analyze_input(app.infer, in.image, app.nll_percentiles, app.analysis, want_iw);
       if (!want_iw) {
         app.analysis.log_px = keep_log_px;
         app.analysis.percentile = keep_pct;
@@ -111,7 +112,7 @@ void update_grid(App& app) {
   // For a model with more than two latent dimensions the grid's plane passes through the drawing's code.
   const std::vector<float>& through = app.model.arch.Z > 2 ? app.analysis.mu : std::vector<float>();
   if (app.grid_generation == app.model_generation && app.grid_done == app.grid && app.grid_through == through) return;
-  grid_decode(app.model, app.map, through, app.grid, app.grid_images, app.grid_codes);
+  grid_decode(app.infer, app.map, through, app.grid, app.grid_images, app.grid_codes);
   app.grid_done = app.grid;
   app.grid_generation = app.model_generation;
   app.grid_through = through;
@@ -125,7 +126,7 @@ void update_samples(App& app) {
       app.samples_key[2] == options)
     return;
   app.sample_codes = prior_codes(app.model.arch.Z, app.sample_count, app.temperature, app.sample_seed);
-  decode_codes(app.model, app.sample_codes, app.sample_count, app.sample_images);
+  decode_codes(app.infer, app.sample_codes, app.sample_count, app.sample_images);
   app.samples_key[0] = app.model_generation;
   app.samples_key[1] = app.sample_seed;
   app.samples_key[2] = options;
@@ -149,7 +150,7 @@ void update_morph(App& app) {
   app.morph_images.clear();
   if (ready) {
     app.morph_codes = morph_codes(app.slot_a.z, app.slot_b.z, App::kMorphFrames, app.slerp);
-    decode_codes(app.model, app.morph_codes, App::kMorphFrames, app.morph_images);
+    decode_codes(app.infer, app.morph_codes, App::kMorphFrames, app.morph_images);
   }
   ++app.morph_version;
 }
@@ -159,7 +160,7 @@ void update_map_probe(App& app) {
   const std::vector<float> z = plane_to_latent(app.map, app.model.arch.Z, app.analysis.mu, app.map_ab[0], app.map_ab[1]);
   if (z == app.map_z) return;
   app.map_z = z;
-  decode_codes(app.model, app.map_z, 1, app.map_image);
+  decode_codes(app.infer, app.map_z, 1, app.map_image);
   ++app.map_version;
 }
 
@@ -185,7 +186,7 @@ bool app_slot_from_drawing(const App& app, Slot& slot) {
 void app_slot_from_code(const App& app, const std::string& what, const float* z, Slot& slot) {
   slot.what = what;
   slot.z.assign(z, z + app.model.arch.Z);
-  decode_codes(app.model, slot.z, 1, slot.image);
+  decode_codes(app.infer, slot.z, 1, slot.image);
 }
 
 void app_send_to_canvas(App& app, const std::vector<float>& image) {

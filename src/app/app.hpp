@@ -55,6 +55,7 @@ struct App {
   // ---- the model in use. Only a load that succeeded replaces it; a failed one leaves it as it was. ----
   std::string model_name;  // the file's stem, e.g. "mnist-z2"; empty until a model has loaded
   vae::Vae model;
+  vae::VaeInfer infer;  // the same weights packed for the studio's passes (vae/infer.hpp)
   vae::Metadata model_meta;
   vae::LatentMap map;                    // the test set's codes shipped in the file (kind "" when absent)
   float map_view[3] = {0, 0, 1};         // the square the map panel shows: centre a, centre b, side

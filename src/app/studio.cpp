@@ -10,16 +10,15 @@
 
 namespace app {
 
-void decode_codes(const vae::Vae& m, const std::vector<float>& codes, int count, std::vector<float>& images) {
+void decode_codes(const vae::VaeInfer& m, const std::vector<float>& codes, int count, std::vector<float>& images) {
   images.clear();
   if (count <= 0) return;
-  vae::Workspace ws;
-  vae::Matrix probs;
-  vae::vae_decode(m, Eigen::Map<const vae::Matrix>(codes.data(), m.arch.Z, count), ws, probs);
-  images.assign(probs.data(), probs.data() + probs.size());
+  images.resize(size_t(count) * size_t(m.arch.D));
+  vae::InferScratch s;
+  vae::infer_decode(m, codes.data(), count, images.data(), s);
 }
 
-void analyze_input(const vae::Vae& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
+void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
                    Analysis& out, bool with_iw) {
   const int D = m.arch.D, Z = m.arch.Z;
   out = Analysis{};
@@ -29,20 +28,17 @@ void analyze_input(const vae::Vae& m, const std::vector<float>& input, const std
   if (int(input.size()) != D || ink < 1e-3) return;  // empty stays true
   out.empty = false;
 
-  const Eigen::Map<const vae::Matrix> X(input.data(), D, 1);
-  vae::Workspace ws;
-  vae::vae_encode(m, X, ws);
-  out.mu.assign(ws.mu.data(), ws.mu.data() + Z);
+  vae::InferScratch s;
+  vae::Matrix mu(Z, 1), logvar(Z, 1);
+  vae::infer_encode(m, input.data(), 1, mu.data(), logvar.data(), s);
+  out.mu.assign(mu.data(), mu.data() + Z);
   out.sigma.resize(size_t(Z));
-  for (int j = 0; j < Z; ++j) out.sigma[size_t(j)] = std::exp(0.5f * ws.logvar(j, 0));
+  for (int j = 0; j < Z; ++j) out.sigma[size_t(j)] = std::exp(0.5f * logvar(j, 0));
   Eigen::RowVectorXf kl;
-  vae::kl_forward(ws.mu, ws.logvar, kl);
+  vae::kl_forward(mu, logvar, kl);
   out.kl = kl[0];
-  const vae::Matrix mu = ws.mu, logvar = ws.logvar;
-
-  vae::Matrix probs;
-  vae::vae_decode(m, mu, ws, probs);
-  out.recon.assign(probs.data(), probs.data() + D);
+  out.recon.resize(size_t(D));
+  vae::infer_decode(m, mu.data(), 1, out.recon.data(), s);
 
   // Posterior samples z = mu + sigma * eps, decoded in one batch; their mean -log p(x|z) is the ELBO's
   // reconstruction term (a kPosteriorSamples-sample estimate of the expectation).
@@ -51,20 +47,22 @@ void analyze_input(const vae::Vae& m, const std::vector<float>& input, const std
   for (int i = 0; i < eps.size(); ++i) eps.data()[i] = rng.normal();
   vae::Matrix zs = (eps.array().colwise() * Eigen::Map<const Eigen::ArrayXf>(out.sigma.data(), Z)).matrix();
   zs.colwise() += mu.col(0);
-  vae::vae_decode_logits(m, zs, ws);
+  vae::Matrix logits(D, kPosteriorSamples);
+  vae::infer_decode(m, zs.data(), kPosteriorSamples, logits.data(), s, true);
+  const Eigen::Map<const vae::Matrix> X(input.data(), D, 1);
   const vae::Matrix Xs = X.replicate(1, kPosteriorSamples);
   Eigen::RowVectorXf rec;
-  vae::bce_forward(ws.logits, Xs, rec);
+  vae::bce_forward(logits, Xs, rec);
   out.rec = double(rec.mean());
-  probs = ((-ws.logits.array()).exp() + 1.f).inverse().matrix();
-  out.samples.assign(probs.data(), probs.data() + probs.size());
+  out.samples.assign(logits.data(), logits.data() + logits.size());
+  vae::dense_sigmoid(out.samples.data(), out.samples.size());
 
   if (!with_iw) return;
   // log p(x) by importance sampling, on the input binarised as the test set was (Burda et al. 2015).
   std::vector<float> binary(input.size());
   vae::binarize(input.data(), input.size(), kAnalysisSeed, binary.data());
   std::vector<double> lp;
-  vae::vae_iwae(m, Eigen::Map<const vae::Matrix>(binary.data(), D, 1), kIwSamples, kAnalysisSeed, 0, ws, lp);
+  vae::infer_iwae(m, Eigen::Map<const vae::Matrix>(binary.data(), D, 1), kIwSamples, kAnalysisSeed, 0, s, lp);
   out.log_px = lp[0];
   out.percentile = percentile_of_nll(nll_percentiles, -out.log_px);
 }
@@ -132,7 +130,7 @@ void grid_cell_plane(const GridView& g, int row, int col, float& a, float& b) {
   b = g.center_b + axis[size_t(g.n - 1 - row)] / g.zoom;
 }
 
-void grid_decode(const vae::Vae& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
+void grid_decode(const vae::VaeInfer& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
                  std::vector<float>& images, std::vector<float>& codes) {
   const int Z = m.arch.Z, cells = g.n * g.n;
   const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vae/infer.hpp"
 #include "vae/latent.hpp"
 #include "vae/latent_map.hpp"
 #include "vae/model.hpp"
@@ -34,7 +35,7 @@ struct Analysis {
 
 // Analyses a model input (D values). Without with_iw, log_px and percentile are left unset (the importance
 // sampling is the expensive part: kIwSamples decoder passes).
-void analyze_input(const vae::Vae& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
+void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
                    Analysis& out, bool with_iw = true);
 
 // The test set's -log p(x) at percentiles 0, 1, ..., 100 from the model's metadata ("test.nll_percentiles");
@@ -67,11 +68,11 @@ struct GridView {
 // Plane coordinates of cell (row, col); row 0 is the top, so b decreases down the rows as on a plot.
 void grid_cell_plane(const GridView& g, int row, int col, float& a, float& b);
 // Decodes every cell in one batch: images (n*n, D), row-major by cell; codes (n*n, Z).
-void grid_decode(const vae::Vae& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
+void grid_decode(const vae::VaeInfer& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
                  std::vector<float>& images, std::vector<float>& codes);
 
 // Decoder means for codes (count, Z) row-major -> images (count, D).
-void decode_codes(const vae::Vae& m, const std::vector<float>& codes, int count, std::vector<float>& images);
+void decode_codes(const vae::VaeInfer& m, const std::vector<float>& codes, int count, std::vector<float>& images);
 
 // count codes from the prior N(0, t^2 I) with the project PRNG: (count, Z) row-major.
 std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed);

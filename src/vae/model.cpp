@@ -262,13 +262,22 @@ void vae_backward(const VaeT<T>& m, const MatRef<T>& X, T beta, T scale, Workspa
 template <class T>
 void vae_iwae(const VaeT<T>& m, const MatRef<T>& X, int K, uint64_t seed, size_t first_index, WorkspaceT<T>& ws,
               std::vector<double>& out) {
-  const int Z = m.arch.Z;
-  const int B = int(X.cols());
-  const int chunk = std::min(K, 512);
   vae_encode(m, X, ws);
   const Mat<T> mu = ws.mu, logvar = ws.logvar;
+  iwae_from_posterior<T>(X, mu, logvar, K, seed, first_index, [&m, &ws](const Mat<T>& z, Mat<T>& logits) {
+    vae_decode_logits(m, z, ws);
+    logits.swap(ws.logits);
+  }, out);
+}
+
+template <class T>
+void iwae_from_posterior(const MatRef<T>& X, const Mat<T>& mu, const Mat<T>& logvar, int K, uint64_t seed,
+                         size_t first_index, const DecodeLogitsFn<T>& decode_logits, std::vector<double>& out) {
+  const int Z = int(mu.rows());
+  const int B = int(X.cols());
+  const int chunk = std::min(K, 512);
   out.assign(size_t(B), 0.0);
-  Mat<T> eps(Z, chunk), z(Z, chunk);
+  Mat<T> eps(Z, chunk), z(Z, chunk), logits;
   for (int b = 0; b < B; ++b) {
     Pcg32 rng(prng_mix(seed, first_index + size_t(b)), 0x1a5);
     const Vec<T> sigma = (T(0.5) * logvar.col(b).array()).exp().matrix();
@@ -281,10 +290,9 @@ void vae_iwae(const VaeT<T>& m, const MatRef<T>& X, int K, uint64_t seed, size_t
       for (int j = 0; j < n; ++j)
         for (int d = 0; d < Z; ++d) eps(d, j) = T(rng.normal());
       z = (eps.array().colwise() * sigma.array()).colwise() + mu.col(b).array();
-      vae_decode_logits(m, z, ws);
+      decode_logits(z, logits);
       // log p(x|z_k) = -sum_d softplus(l_dk) - x_d l_dk; the x-term is one matrix-vector product.
-      const RowVec<T> log_px_z =
-          (X.col(b).transpose() * ws.logits) - softplus(ws.logits).colwise().sum().matrix();
+      const RowVec<T> log_px_z = (X.col(b).transpose() * logits) - softplus(logits).colwise().sum().matrix();
       // log p(z) - log q(z|x) = -|z|^2/2 + |eps|^2/2 + sum(logvar)/2 (the 2 pi terms cancel).
       const RowVec<T> log_prior_ratio =
           T(0.5) * (eps.array().square().colwise().sum() - z.array().square().colwise().sum()).matrix();
@@ -320,6 +328,8 @@ void vae_iwae(const VaeT<T>& m, const MatRef<T>& X, int K, uint64_t seed, size_t
   template void vae_decode<T>(const VaeT<T>&, const MatRef<T>&, WorkspaceT<T>&, Mat<T>&);                       \
   template ElboSum vae_forward<T>(const VaeT<T>&, const MatRef<T>&, const MatRef<T>&, WorkspaceT<T>&);          \
   template void vae_backward<T>(const VaeT<T>&, const MatRef<T>&, T, T, WorkspaceT<T>&, T*);                    \
+  template void iwae_from_posterior<T>(const MatRef<T>&, const Mat<T>&, const Mat<T>&, int, uint64_t, size_t,     \
+                                       const DecodeLogitsFn<T>&, std::vector<double>&);                          \
   template void vae_iwae<T>(const VaeT<T>&, const MatRef<T>&, int, uint64_t, size_t, WorkspaceT<T>&,            \
                             std::vector<double>&);
 VAE_INSTANTIATE(float)

@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 #include <Eigen/StdVector>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,14 @@ void vae_backward(const VaeT<T>& m, const MatRef<T>& X, T beta, T scale, Workspa
 template <class T>
 void vae_iwae(const VaeT<T>& m, const MatRef<T>& X, int K, uint64_t seed, size_t first_index, WorkspaceT<T>& ws,
               std::vector<double>& out);
+// The same estimate from an encoder's output (mu, logvar each (Z, B)) and any decoder that maps codes
+// (Z, N) to logits (D, N): vae_iwae is this with the model's own decoder; infer_iwae (infer.hpp) with the
+// packed one.
+template <class T>
+using DecodeLogitsFn = std::function<void(const Mat<T>& codes, Mat<T>& logits)>;
+template <class T>
+void iwae_from_posterior(const MatRef<T>& X, const Mat<T>& mu, const Mat<T>& logvar, int K, uint64_t seed,
+                         size_t first_index, const DecodeLogitsFn<T>& decode_logits, std::vector<double>& out);
 
 // log N(x; 0, 1) summed over dimensions is -1/2 ||x||^2 - (n/2) log 2 pi.
 constexpr double kHalfLog2Pi = 0.91893853320467274178;

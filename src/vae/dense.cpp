@@ -1,0 +1,201 @@
+// The dense-layer kernel (see dense.hpp): a register-blocked outer-product loop over packed weight panels,
+// bias, ReLU and a vectorised sigmoid fused into the store.
+#include "vae/dense.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace vae {
+
+namespace {
+
+constexpr int kLanes = kDenseVecBytes / int(sizeof(float));
+constexpr int kVecs = kDensePanel / kLanes;  // vectors per panel row (2)
+typedef float V __attribute__((vector_size(kDenseVecBytes)));
+typedef int32_t VI __attribute__((vector_size(kDenseVecBytes)));
+
+inline V load(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+inline V splat(float x) { return V{} + x; }
+
+// exp(x) for x in [-87, 88] (arguments are clamped to it): x = n ln 2 + r, |r| <= ln 2 / 2, e^r by the
+// Cephes expf polynomial (relative error about 1e-7), 2^n built in the exponent bits.
+inline V vexp(V x) {
+  x = x < splat(-87.f) ? splat(-87.f) : x;
+  x = x > splat(88.f) ? splat(88.f) : x;
+  const V t = x * 1.44269504088896341f;
+  const VI n = __builtin_convertvector(t + (t >= splat(0.f) ? splat(0.5f) : splat(-0.5f)), VI);
+  const V fn = __builtin_convertvector(n, V);
+  V r = x - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  V p = splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const V er = p * (r * r) + r + 1.f;
+  const VI bits = (n + 127) << 23;
+  V scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return er * scale;
+}
+
+inline V activate(V v, Act act) {
+  switch (act) {
+    case Act::Relu:
+      return v > splat(0.f) ? v : splat(0.f);
+    case Act::Sigmoid:
+      return splat(1.f) / (splat(1.f) + vexp(-v));
+    case Act::Identity:
+      break;
+  }
+  return v;
+}
+
+// MR images (columns b0..b0+MR-1) times NP panels (p0..p0+NP-1): MR * NP * kVecs accumulators that stay in
+// registers for the whole sweep over the inputs; each step loads NP * kVecs weight vectors and broadcasts
+// MR inputs.
+template <int MR, int NP>
+void block(const DensePacked& L, int p0, const float* X, int b0, float* Y, Act act) {
+  const int in = L.in, out = L.out;
+  const float* w[NP];
+  const float* x[MR];
+  V acc[MR][NP][kVecs];
+  for (int q = 0; q < NP; ++q) {
+    w[q] = L.w.data() + size_t(p0 + q) * size_t(in) * kDensePanel;
+    for (int v = 0; v < kVecs; ++v) {
+      const V bias = load(L.b.data() + size_t(p0 + q) * kDensePanel + size_t(v) * kLanes);
+      for (int r = 0; r < MR; ++r) acc[r][q][v] = bias;
+    }
+  }
+  for (int r = 0; r < MR; ++r) x[r] = X + size_t(b0 + r) * size_t(in);
+  for (int k = 0; k < in; ++k) {
+    V wk[NP][kVecs];
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kVecs; ++v) wk[q][v] = load(w[q] + size_t(k) * kDensePanel + size_t(v) * kLanes);
+    for (int r = 0; r < MR; ++r) {
+      const float xr = x[r][k];
+      for (int q = 0; q < NP; ++q)
+        for (int v = 0; v < kVecs; ++v) acc[r][q][v] += wk[q][v] * xr;
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    float* y = Y + size_t(b0 + r) * size_t(out);
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kVecs; ++v) {
+        const int o = (p0 + q) * kDensePanel + v * kLanes;
+        const V a = activate(acc[r][q][v], act);
+        if (o + kLanes <= out) {
+          store(y + o, a);
+        } else if (o < out) {  // the last panel's tail
+          float tmp[kLanes];
+          store(tmp, a);
+          std::copy(tmp, tmp + (out - o), y + o);
+        }
+      }
+  }
+}
+
+// All panels for images b0..b0+MR-1, NP panels at a time, the remainder one at a time.
+template <int MR, int NP>
+void all_panels(const DensePacked& L, const float* X, int b0, float* Y, Act act) {
+  const int panels = L.panels();
+  int p = 0;
+  for (; p + NP <= panels; p += NP) block<MR, NP>(L, p, X, b0, Y, act);
+  for (; p < panels; ++p) block<MR, 1>(L, p, X, b0, Y, act);
+}
+
+// Fewer than six images: more panels at once, so that batch 1 still has enough independent sums in flight.
+void few_images(const DensePacked& L, const float* X, int n, float* Y, Act act) {
+  switch (n) {
+    case 1: all_panels<1, 4>(L, X, 0, Y, act); break;
+    case 2: all_panels<2, 3>(L, X, 0, Y, act); break;
+    case 3: all_panels<3, 2>(L, X, 0, Y, act); break;
+    case 4: all_panels<4, 1>(L, X, 0, Y, act); break;
+    case 5: all_panels<5, 1>(L, X, 0, Y, act); break;
+    default: break;
+  }
+}
+
+constexpr int kMR = 6;  // images per block in the main loop: 12 accumulators, 2 weight vectors, 1 broadcast
+
+}  // namespace
+
+const char* dense_isa() {
+#if defined(__wasm_simd128__)
+  return "wasm-simd128";
+#elif defined(__AVX512F__)
+  return "avx512";
+#elif defined(__AVX__)
+  return "avx";
+#elif defined(__SSE2__)
+  return "sse";
+#else
+  return "generic";
+#endif
+}
+
+void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L) {
+  L.in = in;
+  L.out = out;
+  const int panels = L.panels();
+  L.w.assign(size_t(panels) * size_t(in) * kDensePanel, 0.f);
+  L.b.assign(size_t(panels) * kDensePanel, 0.f);
+  for (int o = 0; o < out; ++o) {
+    const int p = o / kDensePanel, j = o % kDensePanel;
+    float* panel = L.w.data() + size_t(p) * size_t(in) * kDensePanel;
+    for (int k = 0; k < in; ++k) panel[size_t(k) * kDensePanel + size_t(j)] = W[size_t(o) * size_t(in) + size_t(k)];
+    L.b[size_t(o)] = b[o];
+  }
+}
+
+void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act) {
+  if (B <= 0 || L.out <= 0) return;
+  if (B < kMR) return few_images(L, X, B, Y, act);
+  // Panels outside, images inside: one panel's weights (in * kDensePanel floats) stay in L1 while every
+  // image passes over them, so the weights are read from memory once per call.
+  const int full = B / kMR * kMR;
+  for (int p = 0; p < L.panels(); ++p) {
+    for (int b0 = 0; b0 < full; b0 += kMR) block<kMR, 1>(L, p, X, b0, Y, act);
+    switch (B - full) {
+      case 1: block<1, 1>(L, p, X, full, Y, act); break;
+      case 2: block<2, 1>(L, p, X, full, Y, act); break;
+      case 3: block<3, 1>(L, p, X, full, Y, act); break;
+      case 4: block<4, 1>(L, p, X, full, Y, act); break;
+      case 5: block<5, 1>(L, p, X, full, Y, act); break;
+      default: break;
+    }
+  }
+}
+
+void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,
+                             Act act) {
+  for (int c = 0; c < B; ++c)
+    for (int o = 0; o < out; ++o) {
+      double s = b[o];
+      for (int k = 0; k < in; ++k) s += double(W[size_t(o) * size_t(in) + size_t(k)]) * X[size_t(c) * size_t(in) + size_t(k)];
+      if (act == Act::Relu) s = std::max(s, 0.0);
+      if (act == Act::Sigmoid) s = 1.0 / (1.0 + std::exp(-s));
+      Y[size_t(c) * size_t(out) + size_t(o)] = float(s);
+    }
+}
+
+void dense_sigmoid(float* Y, size_t n) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(Y + i, activate(load(Y + i), Act::Sigmoid));
+  if (i < n) {
+    float tmp[kLanes] = {};
+    std::copy(Y + i, Y + n, tmp);
+    store(tmp, activate(load(tmp), Act::Sigmoid));
+    std::copy(tmp, tmp + (n - i), Y + i);
+  }
+}
+
+}  // namespace vae

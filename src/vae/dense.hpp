@@ -1,0 +1,47 @@
+// The inference kernel: a dense layer Y = act(W X + b) for float, written once with GCC/clang vector types so
+// that it compiles to AVX-512/AVX/SSE natively and to WASM SIMD128 (-msimd128) in the browser. Not used for
+// training (the trainer's Eigen path has the backward pass and bit-exact determinism); tests hold the two equal.
+//
+// Layout: X (in, B) and Y (out, B) column-major, one image per column, as everywhere in the engine. The weights
+// are repacked once: W^T cut into panels of kDensePanel outputs, panel p being (in, kDensePanel) row-major, so
+// the inner loop reads kDensePanel consecutive weights per input and broadcasts one input value per image.
+#pragma once
+#include <cstddef>
+
+#include "vae/model.hpp"
+
+namespace vae {
+
+// Bytes in one SIMD vector of this build, and the panel width (two vectors of floats).
+#if defined(__AVX512F__)
+constexpr int kDenseVecBytes = 64;
+#elif defined(__AVX__)
+constexpr int kDenseVecBytes = 32;
+#else
+constexpr int kDenseVecBytes = 16;  // SSE natively; WASM SIMD128 under Emscripten with -msimd128
+#endif
+constexpr int kDensePanel = 2 * kDenseVecBytes / int(sizeof(float));
+
+// The instruction set the kernel was compiled for: "avx512", "avx", "sse", "wasm-simd128" or "generic".
+const char* dense_isa();
+
+enum class Act { Identity, Relu, Sigmoid };
+
+struct DensePacked {
+  int in = 0, out = 0;
+  Buffer<float> w;  // (panels, in, kDensePanel), zero past `out`
+  Buffer<float> b;  // (panels * kDensePanel), zero past `out`
+  int panels() const { return (out + kDensePanel - 1) / kDensePanel; }
+};
+
+// Packs W (out, in) row-major and b (out) into L.
+void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L);
+// Y (L.out, B) = act(W X + b) for X (L.in, B). X and Y must not overlap.
+void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act);
+// The same with plain loops on the unpacked weights: the reference the tests compare against.
+void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,
+                             Act act);
+// Y = 1 / (1 + exp(-Y)) in place over n values, with the kernel's vector exp.
+void dense_sigmoid(float* Y, size_t n);
+
+}  // namespace vae

@@ -1,0 +1,82 @@
+// Packed inference passes (see infer.hpp). The encoder's two heads are packed as one layer of 2Z outputs.
+#include "vae/infer.hpp"
+
+#include <algorithm>
+
+namespace vae {
+
+namespace {
+
+DensePacked pack(const Vae& m, const Linear& L) {
+  DensePacked d;
+  dense_pack(m.params.data() + L.w, m.params.data() + L.b, L.out, L.in, d);
+  return d;
+}
+
+// Runs a ReLU stack from X (in, B); returns where the last layer's output is (one of s.a, s.b).
+const float* relu_stack(const std::vector<DensePacked>& layers, const float* X, int B, InferScratch& s) {
+  const float* x = X;
+  Buffer<float>* dst = &s.a;
+  for (const DensePacked& L : layers) {
+    dst->resize(std::max(dst->size(), size_t(L.out) * size_t(B)));
+    dense_forward(L, x, B, dst->data(), Act::Relu);
+    x = dst->data();
+    dst = dst == &s.a ? &s.b : &s.a;
+  }
+  return x;
+}
+
+Buffer<float>& other(InferScratch& s, const float* used) { return used == s.a.data() ? s.b : s.a; }
+
+}  // namespace
+
+VaeInfer infer_make(const Vae& m) {
+  VaeInfer r;
+  r.arch = m.arch;
+  for (const Linear& L : m.layout.enc) r.enc.push_back(pack(m, L));
+  for (const Linear& L : m.layout.dec) r.dec.push_back(pack(m, L));
+  r.dec_out = pack(m, m.layout.dec_out);
+  // Stack mu's rows over logvar's: both are (Z, H) row-major, so the weights are two consecutive blocks.
+  const Linear& mu = m.layout.enc_mu;
+  const Linear& lv = m.layout.enc_logvar;
+  const int Z = mu.out, H = mu.in;
+  std::vector<float> W(size_t(2 * Z) * size_t(H)), b(size_t(2 * Z));
+  std::copy(m.params.data() + mu.w, m.params.data() + mu.w + size_t(Z) * size_t(H), W.begin());
+  std::copy(m.params.data() + lv.w, m.params.data() + lv.w + size_t(Z) * size_t(H), W.begin() + size_t(Z) * size_t(H));
+  std::copy(m.params.data() + mu.b, m.params.data() + mu.b + Z, b.begin());
+  std::copy(m.params.data() + lv.b, m.params.data() + lv.b + Z, b.begin() + Z);
+  dense_pack(W.data(), b.data(), 2 * Z, H, r.enc_head);
+  return r;
+}
+
+void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* logvar, InferScratch& s) {
+  const int Z = m.arch.Z;
+  const float* h = relu_stack(m.enc, X, B, s);
+  Buffer<float>& head = other(s, h);
+  head.resize(std::max(head.size(), size_t(2 * Z) * size_t(B)));
+  dense_forward(m.enc_head, h, B, head.data(), Act::Identity);
+  for (int c = 0; c < B; ++c) {
+    const float* col = head.data() + size_t(c) * size_t(2 * Z);
+    std::copy(col, col + Z, mu + size_t(c) * size_t(Z));
+    std::copy(col + Z, col + 2 * Z, logvar + size_t(c) * size_t(Z));
+  }
+}
+
+void infer_decode(const VaeInfer& m, const float* codes, int B, float* out, InferScratch& s, bool logits) {
+  const float* g = relu_stack(m.dec, codes, B, s);
+  dense_forward(m.dec_out, g, B, out, logits ? Act::Identity : Act::Sigmoid);
+}
+
+void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, size_t first_index, InferScratch& s,
+                std::vector<double>& out) {
+  const int B = int(X.cols()), Z = m.arch.Z, D = m.arch.D;
+  const Matrix Xc = X;  // contiguous columns for the kernel
+  Matrix mu(Z, B), logvar(Z, B);
+  infer_encode(m, Xc.data(), B, mu.data(), logvar.data(), s);
+  iwae_from_posterior<float>(Xc, mu, logvar, K, seed, first_index, [&m, &s, D](const Matrix& z, Matrix& logits) {
+    logits.resize(D, z.cols());
+    infer_decode(m, z.data(), int(z.cols()), logits.data(), s, true);
+  }, out);
+}
+
+}  // namespace vae

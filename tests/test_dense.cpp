@@ -1,0 +1,125 @@
+// The inference kernel and the packed model against the plain reference paths: odd sizes that leave partial
+// panels and partial image blocks, batch 1, every activation, and the whole encoder, decoder and IWAE bound.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "vae/dense.hpp"
+#include "vae/infer.hpp"
+#include "vae/model.hpp"
+#include "vae/prng.hpp"
+
+using namespace vae;
+
+namespace {
+
+std::vector<float> uniform(size_t n, Pcg32& rng, float lo, float hi) {
+  std::vector<float> v(n);
+  for (float& x : v) x = lo + (hi - lo) * rng.uniform();
+  return v;
+}
+
+// Largest |a - b| / (1 + |b|).
+double max_rel_diff(const float* a, const float* b, size_t n) {
+  double worst = 0;
+  for (size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]) / (1.0 + std::abs(double(b[i]))));
+  return worst;
+}
+
+Arch odd_arch(int Z) {
+  Arch a;
+  a.D = 35;
+  a.image_rows = 5;
+  a.image_cols = 7;
+  a.hidden = {29, 13};
+  a.Z = Z;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("dense kernel matches the reference for odd sizes, batch 1 and partial blocks") {
+  Pcg32 rng(11, 3);
+  const int ins[] = {1, 3, 8, 17, 64};
+  const int outs[] = {1, 2, 7, kDensePanel, kDensePanel + 1, 3 * kDensePanel - 5, 45};
+  const int batches[] = {1, 2, 3, 4, 5, 6, 7, 11, 12, 13};
+  const Act acts[] = {Act::Identity, Act::Relu, Act::Sigmoid};
+  for (int in : ins)
+    for (int out : outs) {
+      const std::vector<float> W = uniform(size_t(out) * in, rng, -1, 1), b = uniform(size_t(out), rng, -1, 1);
+      DensePacked L;
+      dense_pack(W.data(), b.data(), out, in, L);
+      for (int B : batches) {
+        const std::vector<float> X = uniform(size_t(in) * B, rng, -2, 2);
+        for (Act act : acts) {
+          // Sentinels one past the end catch a store beyond out * B.
+          std::vector<float> Y(size_t(out) * B + 1, 7.f), R(size_t(out) * B);
+          dense_forward(L, X.data(), B, Y.data(), act);
+          dense_forward_reference(W.data(), b.data(), out, in, X.data(), B, R.data(), act);
+          INFO("in " << in << " out " << out << " B " << B << " act " << int(act));
+          // float sums of `in` terms against double ones: rounding grows with the length of the sum
+          CHECK(max_rel_diff(Y.data(), R.data(), R.size()) < 1e-6 + 1e-7 * in);
+          CHECK(Y.back() == 7.f);
+        }
+      }
+    }
+}
+
+TEST_CASE("dense sigmoid is accurate and saturates without NaN") {
+  std::vector<float> x;
+  for (float v = -120.f; v <= 120.f; v += 0.37f) x.push_back(v);
+  x.push_back(0.f);
+  x.push_back(-0.f);
+  std::vector<float> y = x;
+  dense_sigmoid(y.data(), y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double ref = 1.0 / (1.0 + std::exp(-double(x[i])));
+    INFO("x " << x[i]);
+    REQUIRE(std::isfinite(y[i]));
+    CHECK(std::abs(y[i] - ref) <= 1e-6 * std::max(ref, 1e-30) + 1e-30);
+  }
+}
+
+TEST_CASE("packed encoder and decoder match the model's reference passes") {
+  for (int Z : {1, 2, 16}) {
+    const Vae m = vae_make(odd_arch(Z), uint64_t(Z));
+    const VaeInfer p = infer_make(m);
+    InferScratch s;
+    Workspace ws;
+    Pcg32 rng(5, uint64_t(Z));
+    for (int B : {1, 5, 6, 7, 400}) {
+      INFO("Z " << Z << " B " << B);
+      const std::vector<float> x = uniform(size_t(35) * B, rng, 0, 1);
+      Matrix mu(Z, B), logvar(Z, B);
+      infer_encode(p, x.data(), B, mu.data(), logvar.data(), s);
+      vae_encode(m, Eigen::Map<const Matrix>(x.data(), 35, B), ws);
+      CHECK(max_rel_diff(mu.data(), ws.mu.data(), size_t(mu.size())) < 1e-5);
+      CHECK(max_rel_diff(logvar.data(), ws.logvar.data(), size_t(logvar.size())) < 1e-5);
+
+      const std::vector<float> z = uniform(size_t(Z) * B, rng, -3, 3);
+      Matrix probs, logits(35, B), out(35, B);
+      vae_decode(m, Eigen::Map<const Matrix>(z.data(), Z, B), ws, probs);
+      infer_decode(p, z.data(), B, out.data(), s);
+      CHECK(max_rel_diff(out.data(), probs.data(), size_t(probs.size())) < 1e-5);
+      infer_decode(p, z.data(), B, logits.data(), s, true);
+      CHECK(max_rel_diff(logits.data(), ws.logits.data(), size_t(logits.size())) < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("packed IWAE bound matches the reference one") {
+  const Vae m = vae_make(odd_arch(2), 9);
+  const VaeInfer p = infer_make(m);
+  Pcg32 rng(8, 8);
+  std::vector<float> x(35 * 3);
+  for (float& v : x) v = rng.uniform() < 0.3f ? 1.f : 0.f;
+  const Eigen::Map<const Matrix> X(x.data(), 35, 3);
+  Workspace ws;
+  InferScratch s;
+  std::vector<double> ref, got;
+  vae_iwae(m, X, 600, 4, 10, ws, ref);
+  infer_iwae(p, X, 600, 4, 10, s, got);
+  REQUIRE(got.size() == 3);
+  for (int b = 0; b < 3; ++b) CHECK(got[size_t(b)] == Approx(ref[size_t(b)]).margin(1e-3));
+}
