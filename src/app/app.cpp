@@ -299,7 +299,13 @@ std::string app_state_json(const App& app) {
   j += ",\"samples\":" + std::to_string(app.sample_images.size() / size_t(std::max(1, app.model.arch.D)));
   j += ",\"map_points\":" + std::to_string(app.map.count());
   j += ",\"morph\":" + std::to_string(app.morph_images.empty() ? 0 : App::kMorphFrames);
-  j += "}";
+  j += ",\"widgets\":{";
+  for (size_t i = 0; i < app.widgets.size(); ++i) {
+    const Rect& w = app.widgets[i].second;
+    j += (i ? "," : "") + vae::json_quote(app.widgets[i].first) + ":{\"x\":" + json_number(w.x) + ",\"y\":" +
+         json_number(w.y) + ",\"w\":" + json_number(w.w) + ",\"h\":" + json_number(w.h) + "}";
+  }
+  j += "}}";
   return j;
 }
 

@@ -124,6 +124,9 @@ struct App {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> saves;
 
   Textures tex;
+  // Where some buttons, sliders and panels were drawn in the last frame, by name ("undo", "clear", "grid",
+  // "new_samples", ...): the state JSON lists them so that end-to-end tests click what a user would.
+  std::vector<std::pair<std::string, Rect>> widgets;
   uint64_t frame = 0;  // frames drawn so far
   double time = 0;     // seconds, from the platform (animations)
 };
@@ -157,7 +160,8 @@ std::string model_name_from_path(const std::string& path);
 // The app as one JSON object, for tests and tools (window.vaeStudio.state() in the browser):
 // {"frame":N,"model":"mnist-z2","arch":"...","loading":"","message":"","canvas":{"x":..,"y":..,"w":..,"h":..},
 //  "strokes":N,"last_point":[x,y] or null,"empty":bool,"z":[..],"sigma":[..],"elbo":x,"rec":x,"kl":x,
-//  "log_px":x or null,"percentile":x or null,"grid":{"n":N,"cells":N},"samples":N,"map_points":N};
+//  "log_px":x or null,"percentile":x or null,"grid":{"n":N,"cells":N},"samples":N,"map_points":N,"morph":N,
+//  "widgets":{"undo":{"x":..,"y":..,"w":..,"h":..},...}};
 // last_point is the newest drawn point in canvas units.
 std::string app_state_json(const App& app);
 

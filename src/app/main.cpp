@@ -16,6 +16,7 @@
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
 #include <emscripten/html5.h>
+#include <malloc.h>
 #define GLFW_INCLUDE_ES3
 #endif
 #include <GLFW/glfw3.h>
@@ -61,16 +62,20 @@ void frame(app::App& app) {
   ++app.frame;
 }
 
+#ifdef __EMSCRIPTEN__
+constexpr const char* kGlslVersion = "#version 300 es";
+#else
+constexpr const char* kGlslVersion = "#version 330";
+#endif
+
 // The window with a GL context (desktop: OpenGL 3.3 core; browser: WebGL2 = OpenGL ES 3.0) and ImGui on it.
 GLFWwindow* create_window(int width, int height) {
   if (!glfwInit()) return nullptr;
 #ifdef __EMSCRIPTEN__
-  const char* glsl_version = "#version 300 es";
   glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
 #else
-  const char* glsl_version = "#version 330";
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
@@ -94,7 +99,7 @@ GLFWwindow* create_window(int width, int height) {
 #endif
   ImGui::StyleColorsDark();
   ImGui_ImplGlfw_InitForOpenGL(window, true);
-  ImGui_ImplOpenGL3_Init(glsl_version);
+  ImGui_ImplOpenGL3_Init(kGlslVersion);
   return window;
 }
 
@@ -131,6 +136,31 @@ struct Pointer {
   int pressed = 0;                   // buttons that went down since the last frame (a tap shorter than a frame)
 };
 Pointer g_pointer;
+
+// A lost WebGL context (a GPU reset, a driver update, the browser reclaiming memory) takes every GL object with
+// it, but not the app: the drawing, the models and the panels' state are in wasm memory. While it is lost no
+// frame is drawn; when the browser restores it, ImGui's GL objects and our textures are made anew from that
+// state. web/index.html tells the user what is happening.
+bool g_gl_lost = false;
+
+// Deleting the objects is a no-op for a lost context but frees Emscripten's handles to them. Returning true
+// calls preventDefault(), which is how a page tells the browser it will restore the context.
+EM_BOOL on_context_lost(int, const void*, void*) {
+  if (!g_gl_lost) {
+    g_gl_lost = true;
+    ImGui_ImplOpenGL3_Shutdown();
+    app::ui_release_textures(g_app);
+  }
+  return EM_TRUE;
+}
+
+EM_BOOL on_context_restored(int, const void*, void*) {
+  if (g_gl_lost) {
+    ImGui_ImplOpenGL3_Init(kGlslVersion);  // its device objects and the font texture follow on the next frame
+    g_gl_lost = false;
+  }
+  return EM_TRUE;
+}
 
 void deliver_saves(app::App& app) {
   for (const auto& [name, bytes] : app.saves) js_save_file(name.c_str(), bytes.data(), int(bytes.size()));
@@ -199,6 +229,9 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_state() {
   return g_reply.c_str();
 }
 
+// Bytes of the wasm heap in use by malloc (dlmalloc's mallinfo); the heap's size is the page's Module.HEAP8.length.
+EMSCRIPTEN_KEEPALIVE double vae_studio_heap_in_use() { return double(mallinfo().uordblks); }
+
 // The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons.
 EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
   g_pointer.pressed |= buttons & ~g_pointer.buttons;
@@ -214,7 +247,9 @@ int main(int, char**) {
     std::fprintf(stderr, "vae-studio: could not create a WebGL2 context\n");
     return 1;
   }
-  emscripten_set_main_loop_arg([](void* a) { frame(*static_cast<app::App*>(a)); }, &g_app, 0, true);
+  emscripten_set_webglcontextlost_callback("#canvas", nullptr, false, on_context_lost);
+  emscripten_set_webglcontextrestored_callback("#canvas", nullptr, false, on_context_restored);
+  emscripten_set_main_loop_arg([](void* a) { if (!g_gl_lost) frame(*static_cast<app::App*>(a)); }, &g_app, 0, true);
   return 0;
 }
 

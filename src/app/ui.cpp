@@ -102,6 +102,12 @@ void refresh_textures(App& app) {
   }
 }
 
+// Records the last item's rectangle under `name` in app.widgets (the state JSON lists them for tests).
+void note_item(App& app, const char* name) {
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  app.widgets.emplace_back(name, Rect{a.x, a.y, b.x - a.x, b.y - a.y});
+}
+
 void section(const char* title) {
   ImGui::Spacing();
   ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "%s", title);
@@ -128,13 +134,16 @@ void draw_canvas_panel(App& app, float side) {
   ImGui::SameLine();
   ImGui::BeginDisabled(!drawing_can_undo(app.drawing));
   if (ImGui::Button("Undo")) drawing_undo(app.drawing);
+  note_item(app, "undo");
   ImGui::EndDisabled();
   ImGui::SameLine();
   ImGui::BeginDisabled(!drawing_can_redo(app.drawing));
   if (ImGui::Button("Redo")) drawing_redo(app.drawing);
+  note_item(app, "redo");
   ImGui::EndDisabled();
   ImGui::SameLine();
   if (ImGui::Button("Clear")) drawing_clear(app.drawing);
+  note_item(app, "clear");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(std::max(60.f, side - ImGui::GetCursorPosX() + ImGui::GetWindowContentRegionMin().x - 60.f));
   ImGui::SliderFloat("Width", &app.brush_width, 0.02f, 0.2f, "%.2f");
@@ -275,6 +284,7 @@ void draw_map_panel(App& app, float width) {
     return ImVec2(p0.x + ((a - ca) / span + 0.5f) * side, p0.y + (0.5f - (b - cb) / span) * side);
   };
   ImGui::InvisibleButton("map", ImVec2(side, side));
+  note_item(app, "map");
   const ImVec2 m = ImGui::GetIO().MousePos;
   app.map_active = ImGui::IsItemHovered() || ImGui::IsItemActive();
   if (app.map_active) {
@@ -346,6 +356,7 @@ void draw_grid_panel(App& app, float width) {
   GridView& g = app.grid;
   ImGui::SetNextItemWidth(120);
   ImGui::SliderInt("N", &g.n, 5, 30);
+  note_item(app, "grid_n");
   ImGui::SameLine();
   int spacing = g.spacing == vae::GridSpacing::InverseCdf ? 0 : 1;
   ImGui::SetNextItemWidth(130);
@@ -360,12 +371,14 @@ void draw_grid_panel(App& app, float width) {
     g.center_a = g.center_b = 0;
     g.zoom = 1;
   }
+  note_item(app, "grid_reset");
   if (app.model.arch.Z > 2)
     ImGui::TextColored(kDimText, "%d-D model: the grid is the map's plane through your drawing's code", app.model.arch.Z);
 
   const float side = std::max(120.f, width - 16.f);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("grid", ImVec2(side, side));
+  note_item(app, "grid");
   const ImGuiIO& io = ImGui::GetIO();
   // Plane units per screen pixel: the grid's extent over its side.
   const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);
@@ -410,6 +423,7 @@ void draw_grid_panel(App& app, float width) {
     }
     ImGui::Text("cell (%d, %d): z = (%s%s)", sel / n + 1, sel % n + 1, zs.c_str(), Z > 6 ? ", ..." : "");
     if (ImGui::Button("Send to canvas")) app_send_to_canvas(app, image_at(app.grid_images, sel, app.model.arch.D));
+    note_item(app, "grid_to_canvas");
     ImGui::SameLine();
     char what[48];
     std::snprintf(what, sizeof what, "grid cell (%d, %d)", sel / n + 1, sel % n + 1);
@@ -426,9 +440,11 @@ void draw_sample_panel(App& app, float width) {
   section("Samples from the prior");
   ImGui::SetNextItemWidth(140);
   ImGui::SliderFloat("Temperature", &app.temperature, 0.1f, 2.0f, "%.2f");
+  note_item(app, "temperature");
   help_marker("z ~ N(0, t^2 I): below 1 the samples are more typical, above 1 more varied.");
   ImGui::SameLine();
   if (ImGui::Button("New samples")) ++app.sample_seed;
+  note_item(app, "new_samples");
   const int cols = int(std::ceil(std::sqrt(double(app.sample_count))));
   const float side = std::min(width - 16.f, 260.f);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -458,6 +474,7 @@ void draw_sample_panel(App& app, float width) {
     ImGui::Text("%s: %s", k == 0 ? "A" : "B", s.what.empty() ? "empty" : s.what.c_str());
     ImGui::BeginDisabled(app.analysis.empty);
     if (ImGui::Button("From drawing")) app_slot_from_drawing(app, s);
+    note_item(app, k == 0 ? "a_from_drawing" : "b_from_drawing");
     ImGui::EndDisabled();
     ImGui::EndGroup();
     ImGui::PopID();
@@ -551,7 +568,16 @@ void draw_header(App& app) {
 
 }  // namespace
 
+void ui_release_textures(App& app) {
+  Textures& tx = app.tex;
+  for (Texture* t : {&tx.canvas, &tx.input, &tx.recon, &tx.samples, &tx.grid, &tx.sheet, &tx.morph, &tx.strip,
+                     &tx.probe, &tx.slot_a, &tx.slot_b})
+    texture_release(*t);
+  tx = Textures{};
+}
+
 void ui_draw(App& app) {
+  app.widgets.clear();
   app_update(app);
   if (!app.model_name.empty()) refresh_textures(app);
 

@@ -8,4 +8,8 @@ namespace app {
 // Every panel of one frame (after app_update); called between ImGui::NewFrame() and ImGui::Render().
 void ui_draw(App& app);
 
+// Deletes the panels' GL textures and forgets what they showed, so the next frame uploads them all again
+// (after a lost GL context has been restored).
+void ui_release_textures(App& app);
+
 }  // namespace app
