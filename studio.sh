@@ -2,6 +2,7 @@
 # VAE Studio's one entry point: installs what a fresh Debian bookworm machine needs, builds, and runs.
 #   ./studio.sh serve [--port N]  set up, build the page, serve build-web/site on localhost (PORT, default 8080)
 #   ./studio.sh test              set up, build everything (native and web), run every test (what .ci/run calls)
+#   ./studio.sh bench             set up, build, run the benchmarks (native, and the browser against TensorFlow.js)
 #   ./studio.sh setup             only install the Debian and npm packages, fetch ImGui's source and the data
 # JOBS=N sets the build's parallelism (default 2).
 set -euo pipefail
@@ -64,10 +65,11 @@ setup_imgui() {
   rm -rf "$IMGUI_DIR" && mv "${src[0]}" "$IMGUI_DIR" && rm -rf "$a/src" "$a/cache"
 }
 
-# playwright-core (pinned in web/package-lock.json) drives Debian's Chromium in the browser test.
+# playwright-core (pinned in web/package-lock.json) drives Debian's Chromium in the browser tests; TensorFlow.js
+# (@tensorflow/tfjs + tfjs-backend-wasm 4.22.0) is what the benchmark page compares our engine with.
 setup_web_npm() {
   [ web/node_modules/.package-lock.json -nt web/package-lock.json ] && return 0
-  log "installing web/'s npm dev dependencies (playwright-core)"
+  log "installing web/'s npm dev dependencies (playwright-core; TensorFlow.js for the benchmark page)"
   (cd web && npm ci --no-audit --no-fund >&2)
 }
 
@@ -91,12 +93,29 @@ build_web() {
   else log "no models in assets/ yet: the page will report the missing default model"; fi
 }
 
+# The browser benchmark (web/bench): our kernel's module, the page, and TensorFlow.js's wasm backend from web/'s
+# npm dev dependencies, in build-web/bench/. Never part of the product page in build-web/site/.
+build_bench_site() {
+  cmake --build build-web -j"$JOBS" --target vae-bench >&2
+  local b=build-web/bench tf=web/node_modules/@tensorflow
+  mkdir -p "$b/tfjs"
+  cp -u web/bench/bench.html web/bench/bench.mjs build-web/vae-bench.js build-web/vae-bench.wasm "$b/"
+  cp -u "$tf/tfjs/dist/tf.min.js" "$tf/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" \
+        "$tf"/tfjs-backend-wasm/dist/tfjs-backend-wasm*.wasm "$b/tfjs/"
+}
+
 cmd=${1:-serve}
 case "$cmd" in
   setup) setup ;;
   test)
-    setup; build_native; build_web
+    setup; build_native; build_web; build_bench_site
     ctest --test-dir build --output-on-failure ;;
+  bench)
+    # Native (peak, training, the four inference workloads) and browser (ours against TensorFlow.js) figures.
+    setup; build_native; build_web; build_bench_site
+    build/vae bench --root . --repeats 15 --epochs 3
+    node web/bench/run.mjs --site build-web/bench --reps 15 --runs 3 --out build-web/bench/results.md \
+      --json build-web/bench/results.json ;;
   serve)
     shift $(( $# > 0 ? 1 : 0 ))
     while [ $# -gt 0 ]; do
@@ -108,5 +127,5 @@ case "$cmd" in
     done
     setup; build_web
     exec node web/serve.mjs build-web/site --port "${PORT:-8080}" ;;
-  *) echo "usage: $0 [serve|test|setup]" >&2; exit 2 ;;
+  *) echo "usage: $0 [serve|test|bench|setup]" >&2; exit 2 ;;
 esac

@@ -43,5 +43,9 @@ void dense_forward_reference(const float* W, const float* b, int out, int in, co
                              Act act);
 // Y = 1 / (1 + exp(-Y)) in place over n values, with the kernel's vector exp.
 void dense_sigmoid(float* Y, size_t n);
+// The arithmetic ceiling of one core for this build: `steps` rounds of independent vector multiply-adds
+// (fused where the target has FMA), nothing loaded or stored. Returns the floating-point operations done;
+// time it to get the peak FLOP/s that the benchmarks report their share of.
+double dense_peak_probe(long steps);
 
 }  // namespace vae
