@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -144,6 +145,25 @@ std::string duration(double seconds) {
   return b;
 }
 
+// The value of an output option, checked before any work is done: not empty, in a folder that exists, not a
+// folder itself and not the file another option names (a PNG written over --model would lose the model).
+std::string out_path(const char* cmd, const Args& a, const std::string& key, const std::vector<std::string>& others) {
+  namespace fs = std::filesystem;
+  const std::string p = a.str(key);
+  if (p.empty()) a.fail(key, "a file path");
+  std::error_code ec;
+  const fs::path dir = fs::path(p).has_parent_path() ? fs::path(p).parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    die(cmd, Status::error(p + ": cannot write there: folder " + dir.string() + " does not exist"));
+  if (fs::is_directory(p, ec)) die(cmd, Status::error(p + ": is a folder; --" + key + " needs a file path"));
+  for (const std::string& other : others) {
+    const std::string q = a.str(other);
+    if (p == q || (fs::exists(p, ec) && fs::equivalent(p, q, ec)))
+      die(cmd, Status::error(p + ": --" + key + " and --" + other + " name the same file; it would be overwritten"));
+  }
+  return p;
+}
+
 void write_png(const char* cmd, const std::string& path, const cli::TileSheet& sheet) {
   Status s = cli::png_write_gray(path, sheet.width(), sheet.height(), sheet.pixels);
   if (!s) die(cmd, s);
@@ -185,9 +205,9 @@ int cmd_train(Args& a) {
   c.train_limit = int(a.integer("limit", 0, 100000000));
   c.seed = uint64_t(a.integer("seed", 0, (1LL << 62)));
   c.threads = int(a.integer("threads", 1, 256));
-  c.out = a.str("out");
+  c.out = out_path("train", a, "out", {});
   c.out_dtype = a.choice("dtype", {"f32", "f16"}) == "f16" ? vae::DType::F16 : vae::DType::F32;
-  c.checkpoint = a.has("checkpoint") ? a.str("checkpoint") : c.out + ".ckpt.safetensors";
+  c.checkpoint = a.has("checkpoint") ? out_path("train", a, "checkpoint", {"out"}) : c.out + ".ckpt.safetensors";
   c.resume = a.has("resume");
   c.command = g_command;
   // The input size comes from the data set (28x28 for both MNIST and Fashion-MNIST); train_run checks it.
@@ -312,17 +332,19 @@ void decode_sheet(const vae::Vae& m, const vae::Matrix& zs, int rows, int cols, 
 }
 
 int cmd_sample(Args& a) {
+  const std::string out = out_path("sample", a, "out", {"model"});
   vae::Vae m = load_model("sample", a.str("model"));
   const int n = int(a.integer("n", 1, 100));
   const float t = float(a.real("temperature", 0.0, 10.0));
   vae::Pcg32 rng(uint64_t(a.integer("seed", 0, 1LL << 62)), 0x5a);
   vae::Matrix zs(m.arch.Z, n * n);
   for (int i = 0; i < zs.size(); ++i) zs.data()[i] = t * rng.normal();
-  decode_sheet(m, zs, n, n, a.str("out"), "sample");
+  decode_sheet(m, zs, n, n, out, "sample");
   return 0;
 }
 
 int cmd_grid(Args& a) {
+  const std::string out = out_path("grid", a, "out", {"model"});
   vae::Metadata meta;
   vae::Vae m = load_model("grid", a.str("model"), &meta);
   const int n = int(a.integer("n", 2, 100));
@@ -341,11 +363,12 @@ int cmd_grid(Args& a) {
       zs(dims[1], r * n + c) = axis[size_t(n - 1 - r)];
     }
   if (m.arch.Z != 2) std::printf("note: %d-D latent; other dimensions are 0 (the prior's mean)\n", m.arch.Z);
-  decode_sheet(m, zs, n, n, a.str("out"), "grid");
+  decode_sheet(m, zs, n, n, out, "grid");
   return 0;
 }
 
 int cmd_reconstruct(Args& a) {
+  const std::string out = out_path("reconstruct", a, "out", {"model"});
   vae::Vae m = load_model("reconstruct", a.str("model"));
   vae::Dataset ds = load_data("reconstruct", a, a.choice("split", {"test", "train"}));
   if (ds.pixels() != m.arch.D) die("reconstruct", Status::error("data and model sizes differ"));
@@ -364,7 +387,7 @@ int cmd_reconstruct(Args& a) {
     sheet.put((i / cols) * 2, i % cols, X.col(i).data());
     sheet.put((i / cols) * 2 + 1, i % cols, probs.col(i).data());
   }
-  write_png("reconstruct", a.str("out"), sheet);
+  write_png("reconstruct", out, sheet);
   std::printf("rows alternate: test image, then its reconstruction (decoder mean at the posterior mean)\n");
   return 0;
 }
@@ -406,18 +429,47 @@ int cmd_map(Args& a) {
   return 0;
 }
 
+// A training checkpoint (vae train) holds the weights and, under these prefixes, Adam's two moments and the best
+// weights so far; each set must match the architecture for --resume to use it.
+const char* const kCheckpointSets[] = {"adam.m.", "adam.v.", "best."};
+
+// The weights of f (a model, or a checkpoint's "" set) or, with a prefix, one of a checkpoint's other sets.
+Status model_from_set(const vae::StFile& f, const std::string& prefix, bool checkpoint, vae::Vae& m) {
+  vae::StFile part;
+  part.metadata = f.metadata;
+  for (const vae::StTensor& t : f.tensors) {
+    const bool other_set = checkpoint && std::any_of(std::begin(kCheckpointSets), std::end(kCheckpointSets),
+                                                     [&t](const char* p) { return t.name.rfind(p, 0) == 0; });
+    if (prefix.empty() ? !other_set : t.name.rfind(prefix, 0) == 0) {
+      part.tensors.push_back(t);
+      part.tensors.back().name = t.name.substr(prefix.size());
+    }
+  }
+  const Status s = vae::model_from_st(part, m);
+  return s || prefix.empty() ? s : Status::error("checkpoint set " + prefix + "*: " + s.message());
+}
+
 int cmd_info(Args& a) {
   const std::string path = a.str("model");
   vae::StFile f;
   Status s = vae::st_load(path, f);
   if (!s) die("info", s);
+  const bool checkpoint = !f.meta("checkpoint.signature").empty();
   vae::Vae m;
-  s = vae::model_from_st(f, m);
+  s = model_from_set(f, "", checkpoint, m);
+  for (const char* set : kCheckpointSets) {
+    vae::Vae other;
+    if (s && checkpoint) s = model_from_set(f, set, true, other);
+  }
   std::printf("file        %s\n", path.c_str());
   if (s)
     std::printf("model       %s, %s parameters\n", m.arch.describe().c_str(), thousands(double(vae::layout_parameter_count(m.layout))).c_str());
   else
     std::printf("model       not a loadable VAE: %s\n", s.message().c_str());
+  if (checkpoint)
+    std::printf("checkpoint  after epoch %s, step %s; with Adam's moments and the best weights (epoch %s)\n",
+                f.meta("checkpoint.epoch", "?").c_str(), f.meta("checkpoint.step", "?").c_str(),
+                f.meta("checkpoint.best_epoch", "?").c_str());
   std::printf("metadata\n");
   for (const auto& kv : f.metadata) std::printf("  %-24s %s\n", kv.first.c_str(), kv.second.c_str());
   std::printf("tensors\n");
@@ -426,7 +478,8 @@ int cmd_info(Args& a) {
     for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
     std::printf("  %-24s %-4s (%s)\n", t.name.c_str(), vae::dtype_name(t.dtype), shape.c_str());
   }
-  return s ? 0 : 1;
+  if (!s) die("info", s.with_context(path));
+  return 0;
 }
 
 // ---- bench ----
@@ -655,7 +708,8 @@ std::vector<Command> commands() {
         {"data", "NAME", nullptr, "data set: mnist or fashion (default: the model's \"dataset\" metadata)"},
         kDataDir, kRoot, {"n", "N", "10000", "map the first N test images"}},
        cmd_map},
-      {"info", "A model file's architecture, metadata and tensors.", {kModel}, cmd_info},
+      {"info", "A model's or a training checkpoint's architecture, metadata and tensors; fails if it does not load.",
+       {kModel}, cmd_info},
       {"bench", "Peak FLOP/s, training throughput (steps and whole epochs) and the four inference workloads; medians.",
        {{"model", "PATH", nullptr, "time this file's architecture for training (default: the mnist-z2 one)"},
         {"repeats", "N", "15", "timed repeats"},

@@ -2,7 +2,9 @@
 #include "png.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
@@ -20,15 +22,20 @@ vae::Status png_write_gray(const std::string& path, int width, int height, const
     return vae::Status::error(path + ": PNG encoding failed");
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return vae::Status::error(path + ": cannot write (" + tmp + ")");
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (std::fclose(f) != 0 || !ok) {
+  if (!f) return vae::Status::error(path + ": cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = std::fflush(f) == 0 && ok;
+  int err = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    if (err == 0) err = errno;
     std::remove(tmp.c_str());
-    return vae::Status::error(path + ": write failed");
+    return vae::Status::error(path + ": write failed: " + std::strerror(err));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
     std::remove(tmp.c_str());
-    return vae::Status::error(path + ": cannot rename " + tmp + " into place");
+    return vae::Status::error(path + ": cannot rename " + tmp + " into place: " + std::strerror(err));
   }
   return vae::Status::success();
 }
