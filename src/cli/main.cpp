@@ -241,18 +241,21 @@ TermsReport elbo_terms(const vae::Vae& m, const std::vector<float>& images, int 
 }
 
 int cmd_eval(Args& a) {
-  vae::Metadata meta;
-  const std::string path = a.str("model");
-  vae::Vae m = load_model("eval", path, &meta);
+  // Option values first: a usage error is reported before anything is loaded.
   const std::string split = a.choice("split", {"test", "train"});
-  vae::Dataset ds = load_data("eval", a, split);
-  if (ds.pixels() != m.arch.D) die("eval", Status::error(ds.name + " images have " + std::to_string(ds.pixels()) +
-                                                         " pixels, the model takes " + std::to_string(m.arch.D)));
-  const int n = a.has("limit") ? std::min(ds.count, int(a.integer("limit", 1, 100000000))) : ds.count;
+  a.choice("data", {"mnist", "fashion"});
+  const int limit = a.has("limit") ? int(a.integer("limit", 1, 100000000)) : 0;
   const int threads = int(a.integer("threads", 1, 256));
   const uint64_t seed = uint64_t(a.integer("seed", 0, 1LL << 62));
   const int K = int(a.integer("iw", 0, 1000000));
   const uint64_t bin_seed = uint64_t(a.integer("binarize-seed", 0, 1LL << 62));
+  vae::Metadata meta;
+  const std::string path = a.str("model");
+  vae::Vae m = load_model("eval", path, &meta);
+  vae::Dataset ds = load_data("eval", a, split);
+  if (ds.pixels() != m.arch.D) die("eval", Status::error(ds.name + " images have " + std::to_string(ds.pixels()) +
+                                                         " pixels, the model takes " + std::to_string(m.arch.D)));
+  const int n = limit > 0 ? std::min(ds.count, limit) : ds.count;
 
   std::vector<float> grey(ds.images.begin(), ds.images.begin() + std::ptrdiff_t(size_t(n) * ds.pixels()));
   std::vector<float> bin(grey.size());
@@ -332,11 +335,11 @@ void decode_sheet(const vae::Vae& m, const vae::Matrix& zs, int rows, int cols, 
 }
 
 int cmd_sample(Args& a) {
-  const std::string out = out_path("sample", a, "out", {"model"});
-  vae::Vae m = load_model("sample", a.str("model"));
   const int n = int(a.integer("n", 1, 100));
   const float t = float(a.real("temperature", 0.0, 10.0));
   vae::Pcg32 rng(uint64_t(a.integer("seed", 0, 1LL << 62)), 0x5a);
+  const std::string out = out_path("sample", a, "out", {"model"});
+  vae::Vae m = load_model("sample", a.str("model"));
   vae::Matrix zs(m.arch.Z, n * n);
   for (int i = 0; i < zs.size(); ++i) zs.data()[i] = t * rng.normal();
   decode_sheet(m, zs, n, n, out, "sample");
@@ -344,15 +347,17 @@ int cmd_sample(Args& a) {
 }
 
 int cmd_grid(Args& a) {
-  const std::string out = out_path("grid", a, "out", {"model"});
-  vae::Metadata meta;
-  vae::Vae m = load_model("grid", a.str("model"), &meta);
   const int n = int(a.integer("n", 2, 100));
   const auto spacing = a.choice("spacing", {"icdf", "linear"}) == "icdf" ? vae::GridSpacing::InverseCdf
                                                                          : vae::GridSpacing::Linear;
   const float range = float(a.real("range", 0.01, 100.0));
   std::vector<int> dims;
-  if (!vae::parse_int_list(a.str("dims"), 0, m.arch.Z - 1, dims) || dims.size() != 2 || dims[0] == dims[1])
+  if (!vae::parse_int_list(a.str("dims"), 0, 4095, dims) || dims.size() != 2 || dims[0] == dims[1])
+    a.fail("dims", "two different latent dimensions, such as 0,1");
+  const std::string out = out_path("grid", a, "out", {"model"});
+  vae::Metadata meta;
+  vae::Vae m = load_model("grid", a.str("model"), &meta);
+  if (std::max(dims[0], dims[1]) >= m.arch.Z)
     a.fail("dims", "two different latent dimensions below " + std::to_string(m.arch.Z) + ", such as 0,1");
   const std::vector<float> axis = vae::grid_axis(n, spacing, range);
   vae::Matrix zs = vae::Matrix::Zero(m.arch.Z, n * n);
@@ -368,10 +373,15 @@ int cmd_grid(Args& a) {
 }
 
 int cmd_reconstruct(Args& a) {
+  const std::string split = a.choice("split", {"test", "train"});
+  a.choice("data", {"mnist", "fashion"});
+  a.integer("n", 1, 1000);
   const std::string out = out_path("reconstruct", a, "out", {"model"});
   vae::Vae m = load_model("reconstruct", a.str("model"));
-  vae::Dataset ds = load_data("reconstruct", a, a.choice("split", {"test", "train"}));
-  if (ds.pixels() != m.arch.D) die("reconstruct", Status::error("data and model sizes differ"));
+  vae::Dataset ds = load_data("reconstruct", a, split);
+  if (ds.pixels() != m.arch.D)
+    die("reconstruct", Status::error(ds.name + " images have " + std::to_string(ds.pixels()) + " pixels, the model takes " +
+                                     std::to_string(m.arch.D)));
   const int n = std::min(ds.count, int(a.integer("n", 1, 1000)));
   const int first = int(a.integer("first", 0, ds.count - 1));
   const int count = std::min(n, ds.count - first);
@@ -401,13 +411,14 @@ int cmd_map(Args& a) {
     std::fprintf(stderr, "vae map: --model PATH is required (the weights file to add the map to)\n");
     return 2;
   }
+  const int n = int(a.integer("n", 1, 100000000));
+  if (a.has("data")) a.choice("data", {"mnist", "fashion"});
   const std::string path = a.str("model");
   vae::StFile f;
   Status s = vae::st_load(path, f);
   if (!s) die("map", s);
   vae::Vae m;
   if (!(s = vae::model_from_st(f, m))) die("map", s.with_context(path));
-  const int n = int(a.integer("n", 1, 100000000));
   // The data set defaults to the one the model was trained on.
   const std::string set = a.has("data") ? a.choice("data", {"mnist", "fashion"}) : f.meta("dataset", "mnist");
   if (set != "mnist" && set != "fashion")

