@@ -163,7 +163,9 @@ void draw_canvas_panel(App& app, float side) {
     const ImVec2 m = io.MousePos;
     drawing_add_point(app.drawing, std::clamp((m.x - p0.x) / side, 0.0f, 1.0f), std::clamp((m.y - p0.y) / side, 0.0f, 1.0f));
   }
-  if (ImGui::IsItemDeactivated()) drawing_end_stroke(app.drawing);
+  // A stroke also ends when the canvas lost the pointer without a release, e.g. when a resize moved the canvas
+  // into another column (another ImGui id): otherwise it would stay open, and log p(x) waits for it to end.
+  if (ImGui::IsItemDeactivated() || (app.drawing.stroke_open && !ImGui::IsItemActive())) drawing_end_stroke(app.drawing);
   app.canvas_rect = Rect{p0.x, p0.y, side, side};
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
