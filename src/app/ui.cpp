@@ -9,6 +9,7 @@
 #include <string>
 
 #include "imgui.h"
+#include "imgui_internal.h"  // SetItemUsingMouseWheel (1.86 has it only here)
 
 namespace app {
 
@@ -381,6 +382,7 @@ void draw_grid_panel(App& app, float width) {
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("grid", ImVec2(side, side));
   note_item(app, "grid");
+  ImGui::SetItemUsingMouseWheel();  // the wheel over the grid zooms it and does not also scroll the column
   const ImGuiIO& io = ImGui::GetIO();
   // Plane units per screen pixel: the grid's extent over its side.
   const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);
