@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # VAE Studio's one entry point: installs what a fresh Debian bookworm machine needs, builds, and runs.
 #   ./studio.sh serve [--port N]  set up, build the page, serve build-web/site on localhost (PORT, default 8080)
-#   ./studio.sh test              set up, build everything (native and web), run every test (what .ci/run calls)
+#   ./studio.sh test              set up, build everything (native and web), run every test (what .ci/run calls),
+#                                 then the unit tests under ASan + UBSan and each libFuzzer target for FUZZ_SECONDS
 #   ./studio.sh bench             set up, build, run the benchmarks (native, and the browser against TensorFlow.js)
 #   ./studio.sh setup             only install the Debian and npm packages, fetch ImGui's source and the data
 # JOBS=N sets the build's parallelism (default 2).
@@ -12,7 +13,9 @@ ROOT=$PWD
 DEBS=(build-essential cmake pkg-config zlib1g-dev libeigen3-dev catch2 libstb-dev nlohmann-json3-dev
       dataset-fashion-mnist
       # the studio: desktop (GLFW + OpenGL 3.3), browser (Emscripten), `apt-get source imgui`, end-to-end tests
-      libglfw3-dev libgl-dev libgl1-mesa-dri emscripten dpkg-dev xz-utils python3 xvfb xauth chromium)
+      libglfw3-dev libgl-dev libgl1-mesa-dri emscripten dpkg-dev xz-utils python3 xvfb xauth chromium
+      # fuzzing: clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer for readable reports
+      clang libclang-rt-dev llvm)
 JOBS=${JOBS:-2}
 IMGUI_DIR=.deps/imgui-src
 # Debian's emcc runs its JS optimizer with Node and needs Debian's `acorn` from here.
@@ -104,12 +107,35 @@ build_bench_site() {
         "$tf"/tfjs-backend-wasm/dist/tfjs-backend-wasm*.wasm "$b/tfjs/"
 }
 
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/ (GCC, only vae_tests,
+# -O1; Debug keeps Eigen's bounds assertions on). Every report is fatal, and so is any single allocation over 4 GB
+# (no reader may allocate what a file merely claims).
+test_asan() {
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVAE_BUILD_STUDIO=OFF \
+    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" >&2
+  cmake --build build-asan -j"$JOBS" --target vae_tests >&2
+  log "unit tests under ASan + UBSan"
+  ASAN_OPTIONS=detect_leaks=1:max_allocation_size_mb=4096:allocator_may_return_null=0:detect_stack_use_after_return=1 \
+    UBSAN_OPTIONS=print_stacktrace=1 build-asan/vae_tests
+}
+
+# Each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60), JOBS at a time, in build-fuzz/; a crash,
+# sanitizer report, leak, slow input or memory blow-up fails it.
+test_fuzz() {
+  FUZZ_JOBS=$JOBS tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+}
+
 cmd=${1:-serve}
 case "$cmd" in
   setup) setup ;;
   test)
     setup; build_native; build_web; build_bench_site
-    ctest --test-dir build --output-on-failure ;;
+    # All three run even if one fails, so that one CI run shows every problem.
+    status=0
+    ctest --test-dir build --output-on-failure || status=1
+    test_asan || status=1
+    test_fuzz || status=1
+    exit $status ;;
   bench)
     # Native (peak, training, the four inference workloads) and browser (ours against TensorFlow.js) figures.
     setup; build_native; build_web; build_bench_site

@@ -2,12 +2,14 @@
 // context, Dear ImGui's backends, the frame loop, command-line flags and screenshots (desktop), and the bridge
 // to web/index.html's JavaScript (browser). The studio itself is app.hpp (state) and ui.cpp (panels).
 #include <algorithm>
+#include <cerrno>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -263,19 +265,27 @@ std::string g_assets_dir = "assets";  // where other models are looked up: the -
 
 void fit_display_and_pointer() {}  // GLFW's backend already gives window coordinates and the HiDPI scale
 
-bool read_file(const std::string& path, std::vector<uint8_t>& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return !f.bad();
+// The whole file, or the system's reason (a folder, a missing file, a read error).
+vae::Status read_file(const std::string& path, std::vector<uint8_t>& out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return vae::Status::error(path + ": cannot open: " + std::strerror(errno));
+  out.clear();
+  uint8_t buf[1 << 16];
+  size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + got);
+  const int err = errno;
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  return failed ? vae::Status::error(path + ": read error: " + std::strerror(err)) : vae::Status::success();
 }
 
 vae::Status load_model_file(app::App& app, const std::string& path) {
   const std::string name = app::model_name_from_path(path);
   std::vector<uint8_t> bytes;
-  if (!read_file(path, bytes)) {
-    app::app_load_failed(app, name, "cannot read " + path);
-    return vae::Status::error(path + ": cannot read the file");
+  const vae::Status read = read_file(path, bytes);
+  if (!read) {
+    app::app_load_failed(app, name, read.message());
+    return read;
   }
   return app::app_load_model(app, name, bytes.data(), bytes.size()).with_context(path);
 }
@@ -287,28 +297,33 @@ void start_model_request(app::App& app) {
   load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors");
 }
 
-// Writes bytes to path whole or not at all (a temporary file, then rename).
-bool write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+// Writes bytes to path whole or not at all (a temporary file, then rename), or says why not.
+vae::Status write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return false;
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  if (!f) return vae::Status::error(path + ": cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = std::fflush(f) == 0 && ok;
+  int err = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return vae::Status::success();
+  if (err == 0 || ok) err = errno;
+  std::remove(tmp.c_str());
+  return vae::Status::error(path + ": " + (ok ? "cannot rename " + tmp + " into place: " : "write failed: ") +
+                            std::strerror(err));
 }
 
 // The app's "Save" buttons write into the current folder.
 void deliver_saves(app::App& app) {
-  for (const auto& [name, bytes] : app.saves)
-    app.message = write_file_atomic(name, bytes) ? "saved " + name : "could not write " + name;
+  for (const auto& [name, bytes] : app.saves) {
+    const vae::Status s = write_file_atomic(name, bytes);
+    app.message = s ? "saved " + name : "could not save: " + s.message();
+  }
   app.saves.clear();
 }
 
 // The back buffer (what the frame just drew) as an RGB PNG, top row first.
-bool write_screenshot(const std::string& path, int width, int height) {
+vae::Status write_screenshot(const std::string& path, int width, int height) {
   std::vector<uint8_t> rgb(size_t(width) * size_t(height) * 3);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadBuffer(GL_BACK);
@@ -318,7 +333,22 @@ bool write_screenshot(const std::string& path, int width, int height) {
   for (int y = 0; y < height; ++y)
     std::memcpy(&flipped[size_t(y) * row], &rgb[size_t(height - 1 - y) * row], row);
   const std::vector<uint8_t> png = app::png_encode_rgb(flipped, width, height);
-  return !png.empty() && write_file_atomic(path, png);
+  if (png.empty()) return vae::Status::error(path + ": PNG encoding failed");
+  return write_file_atomic(path, png);
+}
+
+// A --screenshot path checked before any work: in a folder that exists, not a folder, not the model itself.
+vae::Status check_output(const std::string& path, const std::string& model_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  if (path.empty()) return vae::Status::error("--screenshot needs a file path");
+  if (!fs::is_directory(dir, ec))
+    return vae::Status::error(path + ": cannot write there: folder " + dir.string() + " does not exist");
+  if (fs::is_directory(path, ec)) return vae::Status::error(path + ": is a folder; --screenshot needs a file path");
+  if (path == model_path || (fs::exists(path, ec) && fs::equivalent(path, model_path, ec)))
+    return vae::Status::error(path + ": --screenshot and --model name the same file; it would be overwritten");
+  return vae::Status::success();
 }
 
 const char* kUsage =
@@ -336,31 +366,48 @@ int main(int argc, char** argv) {
   std::string model_path = "assets/mnist-z2.safetensors", screenshot;
   long frames = 0;
   bool demo = false;
+  // Every problem is one line on stderr: exit 2 for an option, 1 for a file, before any window opens.
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
+    const bool takes_value = a == "--model" || a == "--screenshot" || a == "--frames";
+    if (takes_value && i + 1 >= argc) {
+      std::fprintf(stderr, "vae-studio: %s needs a value (try --help)\n", a.c_str());
+      return 2;
+    }
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
-    } else if (a == "--model" && has_value) {
+    } else if (a == "--model") {
       model_path = argv[++i];
     } else if (a == "--demo") {
       demo = true;
-    } else if (a == "--screenshot" && has_value) {
+    } else if (a == "--screenshot") {
       screenshot = argv[++i];
-    } else if (a == "--frames" && has_value) {
+      if (screenshot.empty()) {
+        std::fprintf(stderr, "vae-studio: --screenshot needs a file path\n");
+        return 2;
+      }
+    } else if (a == "--frames") {
       char* end = nullptr;
+      errno = 0;
       frames = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || frames < 1) {
-        std::fprintf(stderr, "vae-studio: --frames needs a positive whole number, not '%s'\n", argv[i]);
+      if (*end != '\0' || end == argv[i] || errno != 0 || frames < 1 || frames > 1000000000) {
+        std::fprintf(stderr, "vae-studio: --frames needs a whole number from 1 to 1000000000, not '%s'\n", argv[i]);
         return 2;
       }
     } else {
-      std::fprintf(stderr, "vae-studio: unknown or incomplete option '%s'\n%s", a.c_str(), kUsage);
+      std::fprintf(stderr, "vae-studio: unknown option '%s' (try --help)\n", a.c_str());
       return 2;
     }
   }
   if (!screenshot.empty() && frames == 0) frames = 10;
+  if (!screenshot.empty()) {
+    const vae::Status out = check_output(screenshot, model_path);
+    if (!out) {
+      std::fprintf(stderr, "vae-studio: %s\n", out.message().c_str());
+      return 1;
+    }
+  }
 
   app::App app;
   const vae::Status loaded = load_model_file(app, model_path);
@@ -387,8 +434,9 @@ int main(int argc, char** argv) {
       if (!screenshot.empty()) {
         int w = 0, h = 0;
         glfwGetFramebufferSize(window, &w, &h);
-        if (!write_screenshot(screenshot, w, h)) {
-          std::fprintf(stderr, "vae-studio: cannot write %s\n", screenshot.c_str());
+        const vae::Status wrote = write_screenshot(screenshot, w, h);
+        if (!wrote) {
+          std::fprintf(stderr, "vae-studio: %s\n", wrote.message().c_str());
           status = 1;
         }
       }
