@@ -1,5 +1,5 @@
 // The page under faults and long use, end to end in Debian's headless Chromium (WebGL2 on SwiftShader), driven by
-// playwright-core with smoke.mjs's flags. It is not the smoke test: that one checks the features; this one checks
+// playwright-core as web/chromium.mjs launches it. It is not the smoke test: that one checks the features; this one checks
 // that nothing the network, the GPU or the user does loses work or breaks the page:
 //   faults   model files that are missing, truncated, cut off mid-download, stalled, corrupted (bad header JSON,
 //            a shape that does not match, NaN weights) or answered with HTTP 500, also as the page's first
@@ -18,13 +18,13 @@
 // the failing downloads asked for.
 //   node web/tests/faults.mjs --site build-web/site [--duration 300] [--out DIR] [--seed N] [--only a,b]
 // --duration: the session's length in seconds, its first (warm-up) cycle included; 300, the issue's five minutes;
-// --only: run some phases (faults,context,switch,resize,session), for development.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// --only: run some phases (faults,context,switch,resize,session), for development; FAULTS_DEBUG=1 echoes the
+// page's console.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../chromium.mjs';
 import { startServer } from '../serve.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +37,6 @@ const out = resolve(arg('out', join(site, '../screenshots')));
 const DURATION = Number(arg('duration', '300'));
 const SEED = Number(arg('seed', '1'));
 const PHASES = arg('only', 'faults,context,switch,resize,session').split(',');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const VIEW = { width: 1000, height: 750 };          // the window, except in the session
 const SESSION_VIEW = { width: 1280, height: 1024 };  // tall enough for every widget the session uses to be on screen
 const MODELS = { 'mnist-z2': 2, 'mnist-z32': 32, 'fashion-z2': 2 };  // the shipped models and their latent size
@@ -112,15 +111,7 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 // The browser's own console lines about the downloads that fail on purpose.
 const FAILING = /\/assets\/e2e-(missing|http500|cut|stall)\.safetensors/;
 
-const profile = mkdtempSync(join(tmpdir(), 'vae-studio-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox', '--disable-quic',
-         '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: VIEW,
-  deviceScaleFactor: 1,
-});
+const { context, close } = await launchChromium({ viewport: VIEW, deviceScaleFactor: 1 });
 const t0 = Date.now();
 mkdirSync(out, { recursive: true });
 
@@ -542,10 +533,9 @@ try {
   check(false, 'faults test ran to the end', e.message.split('\n')[0]);
 } finally {
   for (const res of stalled) res.destroy();
-  await context.close();
+  await close();
   server.close();
   upstream.close();
-  rmSync(profile, { recursive: true, force: true });
 }
 console.log(`${passed} passed, ${failed} failed, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 process.exit(failed ? 1 : 0);
