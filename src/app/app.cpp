@@ -295,7 +295,9 @@ std::string app_state_json(const App& app) {
   j += ",\"log_px\":" + (app.analysis_has_iw ? json_number(an.log_px) : std::string("null"));
   j += ",\"percentile\":" + (app.analysis_has_iw && an.percentile >= 0 ? json_number(an.percentile) : "null");
   j += ",\"grid\":{\"n\":" + std::to_string(app.grid_done.n) + ",\"cells\":" +
-       std::to_string(app.grid_images.size() / size_t(std::max(1, app.model.arch.D))) + "}";
+       std::to_string(app.grid_images.size() / size_t(std::max(1, app.model.arch.D))) + ",\"center\":[" +
+       json_number(app.grid_done.center_a) + "," + json_number(app.grid_done.center_b) + "],\"zoom\":" +
+       json_number(app.grid_done.zoom) + ",\"version\":" + std::to_string(app.grid_version) + "}";
   j += ",\"samples\":" + std::to_string(app.sample_images.size() / size_t(std::max(1, app.model.arch.D)));
   j += ",\"map_points\":" + std::to_string(app.map.count());
   j += ",\"morph\":" + std::to_string(app.morph_images.empty() ? 0 : App::kMorphFrames);

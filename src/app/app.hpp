@@ -162,7 +162,8 @@ std::string model_name_from_path(const std::string& path);
 //  "strokes":N,"last_point":[x,y] or null,"empty":bool,"z":[..],"sigma":[..],"elbo":x,"rec":x,"kl":x,
 //  "log_px":x or null,"percentile":x or null,"grid":{"n":N,"cells":N},"samples":N,"map_points":N,"morph":N,
 //  "widgets":{"undo":{"x":..,"y":..,"w":..,"h":..},...}};
-// last_point is the newest drawn point in canvas units.
+// last_point is the newest drawn point in canvas units. grid also has "center":[a,b] and "zoom" (the view its
+// images show) and "version" (how many times it has been decoded).
 std::string app_state_json(const App& app);
 
 }  // namespace app

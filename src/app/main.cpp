@@ -33,16 +33,16 @@
 
 namespace {
 
-constexpr float kClear[4] = {0.10f, 0.11f, 0.13f, 1.0f};
-
-// Each build defines these three.
+// Each build defines these four.
 void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
 void start_model_request(app::App& app);     // hands app.requested_model to whatever fetches models
 void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
+void frame_done(const app::App& app, double ui_seconds, double seconds);  // after each frame: its times
 
 // One frame, the same in both builds: input, panels, render. The desktop loop swaps buffers after it; the
 // browser presents by itself when the callback returns.
 void frame(app::App& app) {
+  const double start = glfwGetTime();
   glfwPollEvents();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
@@ -51,17 +51,22 @@ void frame(app::App& app) {
   ImGui::NewFrame();
   app::ui_draw(app);
   ImGui::Render();
+  const double built = glfwGetTime();  // input, the app's updates and the panels' geometry are done
 
   const ImGuiIO& io = ImGui::GetIO();
   glViewport(0, 0, int(io.DisplaySize.x * io.DisplayFramebufferScale.x),
              int(io.DisplaySize.y * io.DisplayFramebufferScale.y));
-  glClearColor(kClear[0], kClear[1], kClear[2], kClear[3]);
+  // The studio's full-window panel has no background of its own (ui.cpp): the clear is its background, one
+  // full-window fill less per frame, which a software renderer notices.
+  const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+  glClearColor(bg.x, bg.y, bg.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
   start_model_request(app);
   deliver_saves(app);
   ++app.frame;
+  frame_done(app, built - start, glfwGetTime() - start);
 }
 
 #ifdef __EMSCRIPTEN__
@@ -77,6 +82,11 @@ GLFWwindow* create_window(int width, int height) {
   glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  // An opaque canvas without depth or stencil buffers: ImGui uses neither. web/index.html makes the canvas's
+  // context with these same attributes, and the port gets that context back.
+  glfwWindowHint(GLFW_ALPHA_BITS, 0);
+  glfwWindowHint(GLFW_DEPTH_BITS, 0);
+  glfwWindowHint(GLFW_STENCIL_BITS, 0);
 #else
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
@@ -124,6 +134,14 @@ EM_JS(void, js_save_file, (const char* name, const uint8_t* bytes, int size), {
   if (typeof Module.vaeStudioSave === 'function') Module.vaeStudioSave(UTF8ToString(name), HEAPU8.slice(bytes, bytes + size));
 });
 
+// What web/tests/perf.mjs measures: performance.mark('vae-ready') once, after the first frame drawn with a model
+// (the first one can draw on), and each frame's times to Module.vaeStudioOnFrame(ui_ms, ms) when a tool sets it:
+// input + app_update + the panels, and the whole frame (the GL calls too, which can wait for the GPU process).
+EM_JS(void, js_frame_done, (double ui_ms, double ms, int first_ready), {
+  if (first_ready) performance.mark('vae-ready');
+  if (typeof Module.vaeStudioOnFrame === 'function') Module.vaeStudioOnFrame(ui_ms, ms);
+});
+
 namespace {
 
 app::App g_app;            // one for the page's lifetime; JavaScript may hand it a model before main runs
@@ -131,13 +149,23 @@ std::string g_reply;       // the last string returned to JavaScript, valid unti
 
 // The pointer (mouse, pen or touch) in CSS pixels relative to the canvas, from the page's pointer events.
 // Emscripten 3.1.6's GLFW port reports the mouse in canvas pixels (wrong when devicePixelRatio != 1) and
-// loses touch positions, so ImGui's mouse comes from here.
+// loses touch positions, so ImGui's mouse comes from here. Its wheel too: the port passes WheelEvent.deltaY
+// as it is (100 per notch in pixels, and down positive), where ImGui expects 1 per notch, up positive.
 struct Pointer {
   float x = -FLT_MAX, y = -FLT_MAX;  // -FLT_MAX: not over the canvas
   int buttons = 0;                   // PointerEvent.buttons: 1 primary, 2 secondary, 4 middle
   int pressed = 0;                   // buttons that went down since the last frame (a tap shorter than a frame)
+  float wheel_x = 0, wheel_y = 0;    // wheel notches since the last frame, ImGui's signs (up and left positive)
 };
 Pointer g_pointer;
+
+// A notch is 100 pixels, 3 lines or one page (Emscripten's own convention); trackpads give fractions.
+EM_BOOL on_wheel(int, const EmscriptenWheelEvent* e, void*) {
+  const double per_notch = e->deltaMode == DOM_DELTA_PIXEL ? 100.0 : e->deltaMode == DOM_DELTA_LINE ? 3.0 : 1.0;
+  g_pointer.wheel_x -= float(e->deltaX / per_notch);
+  g_pointer.wheel_y -= float(e->deltaY / per_notch);
+  return EM_TRUE;  // the page does not scroll
+}
 
 // A lost WebGL context (a GPU reset, a driver update, the browser reclaiming memory) takes every GL object with
 // it, but not the app: the drawing, the models and the panels' state are in wasm memory. While it is lost no
@@ -169,6 +197,14 @@ void deliver_saves(app::App& app) {
   app.saves.clear();
 }
 
+bool g_ready_marked = false;  // performance.mark('vae-ready') has been set
+
+void frame_done(const app::App& app, double ui_seconds, double seconds) {
+  const bool first_ready = !g_ready_marked && !app.model_name.empty();
+  g_ready_marked = g_ready_marked || first_ready;
+  js_frame_done(ui_seconds * 1e3, seconds * 1e3, first_ready);
+}
+
 void start_model_request(app::App& app) {
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
@@ -198,6 +234,9 @@ void fit_display_and_pointer() {
   io.MousePos = ImVec2(g_pointer.x, g_pointer.y);
   for (int b = 0; b < 3; ++b) io.MouseDown[b] = ((g_pointer.buttons | g_pointer.pressed) >> b) & 1;
   g_pointer.pressed = 0;
+  io.MouseWheel = g_pointer.wheel_y;  // replaces what the GLFW port's scroll callback added
+  io.MouseWheelH = g_pointer.wheel_x;
+  g_pointer.wheel_x = g_pointer.wheel_y = 0;
 }
 
 }  // namespace
@@ -249,6 +288,7 @@ int main(int, char**) {
     std::fprintf(stderr, "vae-studio: could not create a WebGL2 context\n");
     return 1;
   }
+  emscripten_set_wheel_callback("#canvas", nullptr, true, on_wheel);
   emscripten_set_webglcontextlost_callback("#canvas", nullptr, false, on_context_lost);
   emscripten_set_webglcontextrestored_callback("#canvas", nullptr, false, on_context_restored);
   emscripten_set_main_loop_arg([](void* a) { if (!g_gl_lost) frame(*static_cast<app::App*>(a)); }, &g_app, 0, true);
@@ -264,6 +304,7 @@ namespace {
 std::string g_assets_dir = "assets";  // where other models are looked up: the --model file's folder
 
 void fit_display_and_pointer() {}  // GLFW's backend already gives window coordinates and the HiDPI scale
+void frame_done(const app::App&, double, double) {}
 
 // The whole file, or the system's reason (a folder, a missing file, a read error).
 vae::Status read_file(const std::string& path, std::vector<uint8_t>& out) {
