@@ -149,6 +149,32 @@ TEST_CASE("the grid decodes N x N cells in one batch and follows its view") {
   CHECK(app.grid_codes[0] == Approx(1.f + vae::grid_axis(7, vae::GridSpacing::InverseCdf, 3.f)[0]));
 }
 
+TEST_CASE("the latent map's raster puts each point's dot where the panel shows it, in its label's colour") {
+  vae::LatentMap map;
+  map.kind = "latent";
+  map.points = {0.f, 0.f, 0.5f, 0.25f, 9.f, 9.f};  // the centre, up and to the right, far outside the view
+  map.labels = {1, 12, 3};
+  const float view[3] = {0.f, 0.f, 2.f};  // the square [-1, 1]^2: 20 pixels per unit on 40 pixels
+  uint32_t palette[10];
+  for (int d = 0; d < 10; ++d) palette[d] = 0xFF000000u | uint32_t(20 * d);  // opaque, red 20 d
+  const uint32_t bg = 0xFF102030u;  // red 0x30, green 0x20, blue 0x10
+  const int side = 40;
+  const std::vector<uint8_t> px = map_raster(map, view, side, 2.f, palette, bg);
+  REQUIRE(px.size() == size_t(side) * side * 4);
+  auto red = [&](int x, int y) { return int(px[(size_t(y) * side + size_t(x)) * 4]); };
+  // A 2-pixel dot centred on a pixel corner covers the 2x2 pixels around it; b grows upwards.
+  for (int y : {19, 20})
+    for (int x : {19, 20}) CHECK(red(x, y) == 20);   // point 0 at (20, 20), label 1
+  for (int y : {14, 15})
+    for (int x : {29, 30}) CHECK(red(x, y) == 40);   // point 1 at (30, 15), label 12 -> colour 2
+  int inked = 0;
+  for (int i = 0; i < side * side; ++i) inked += px[size_t(i) * 4] != 0x30 || px[size_t(i) * 4 + 3] != 0xFF;
+  CHECK(inked == 8);  // the third point is outside and clipped
+  // A translucent colour is blended over the background: 200 a + 48 (1 - a) with a = 128/255.
+  palette[1] = 0x800000C8u;
+  CHECK(int(map_raster(map, view, side, 2.f, palette, bg)[(size_t(20) * side + 20) * 4]) == 124);
+}
+
 TEST_CASE("for a model with more than two latent dimensions the grid lies in the map's plane through the drawing") {
   App app = loaded_app(5);
   REQUIRE(app.map.kind == "pca");

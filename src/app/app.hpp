@@ -37,10 +37,13 @@ struct Slot {
 // The GL textures the panels show, and the version of the data each was last uploaded from (ui.cpp owns them;
 // a texture id is a plain number, so App stays window-free).
 struct Textures {
-  Texture canvas, input, recon, samples, grid, sheet, morph, strip, probe, slot_a, slot_b;
+  Texture canvas, input, recon, samples, grid, sheet, morph, strip, probe, slot_a, slot_b, map;
   uint64_t canvas_v = ~0ull, analysis_v = ~0ull, grid_v = ~0ull, samples_v = ~0ull, morph_v = ~0ull, probe_v = ~0ull;
   int morph_frame = -1;
   std::string slot_a_key, slot_b_key;
+  uint64_t map_generation = ~0ull;  // the map's points: the model, view and size in pixels they were drawn for
+  float map_view[3] = {0, 0, 0};
+  int map_side = 0;
 };
 
 // What the models panel lists for a model once it has been loaded (switching away keeps it listed).

@@ -177,4 +177,30 @@ Sheet tile_images(const std::vector<float>& images, int count, int side, int col
   return sheet;
 }
 
+std::vector<uint8_t> map_raster(const vae::LatentMap& map, const float view[3], int side, float dot,
+                                const uint32_t palette[10], uint32_t background) {
+  side = std::max(side, 1);
+  std::vector<uint8_t> rgba(size_t(side) * size_t(side) * 4);
+  for (size_t i = 0; i < rgba.size(); i += 4)
+    for (int c = 0; c < 4; ++c) rgba[i + size_t(c)] = uint8_t(background >> (8 * c));
+  const float px = float(side) / std::max(view[2], 1e-12f);  // pixels per plane unit
+  for (int i = 0; i < map.count(); ++i) {
+    // The dot covers the pixels whose centres fall inside it, as a rasteriser fills a rectangle.
+    const float x = (map.points[size_t(2 * i)] - view[0]) * px + 0.5f * float(side);
+    const float y = (view[1] - map.points[size_t(2 * i + 1)]) * px + 0.5f * float(side);
+    if (!(std::isfinite(x) && std::isfinite(y))) continue;
+    const int x0 = std::max(0, int(std::ceil(x - dot / 2 - 0.5f))), x1 = std::min(side, int(std::ceil(x + dot / 2 - 0.5f)));
+    const int y0 = std::max(0, int(std::ceil(y - dot / 2 - 0.5f))), y1 = std::min(side, int(std::ceil(y + dot / 2 - 0.5f)));
+    const uint32_t c = palette[map.labels[size_t(i)] % 10];
+    const float a = float(c >> 24) / 255.f;
+    for (int r = y0; r < y1; ++r)
+      for (int k = x0; k < x1; ++k) {
+        uint8_t* p = &rgba[(size_t(r) * size_t(side) + size_t(k)) * 4];
+        for (int ch = 0; ch < 3; ++ch)
+          p[ch] = uint8_t(std::lround(float((c >> (8 * ch)) & 255) * a + float(p[ch]) * (1.f - a)));
+      }
+  }
+  return rgba;
+}
+
 }  // namespace app

@@ -88,4 +88,12 @@ struct Sheet {
 // count images (side x side each) in rows of cols with a 1-pixel gap, for display and export.
 Sheet tile_images(const std::vector<float>& images, int count, int side, int cols);
 
+// The latent map's points as an RGBA8 image of side x side pixels (row-major, top row first, b upwards)
+// showing the square of the plane centred at (view[0], view[1]) with edge view[2]: each point a dot of
+// dot x dot pixels in palette[label % 10] (0xAABBGGRR, as ImGui's IM_COL32) blended over the opaque
+// background, in the map's order. The panel shows it as one image, made once per model, view and size,
+// instead of drawing every point every frame.
+std::vector<uint8_t> map_raster(const vae::LatentMap& map, const float view[3], int side, float dot,
+                                const uint32_t palette[10], uint32_t background);
+
 }  // namespace app

@@ -19,6 +19,11 @@ void texture_update(Texture& t, const std::vector<float>& gray, int width, int h
     rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
     rgba[4 * i + 3] = 255;
   }
+  texture_update_rgba(t, rgba, width, height, smooth);
+}
+
+void texture_update_rgba(Texture& t, const std::vector<uint8_t>& rgba, int width, int height, bool smooth) {
+  if (width < 1 || height < 1 || rgba.size() < size_t(width) * size_t(height) * 4) return;
   if (t.id == 0) {
     GLuint id = 0;
     glGenTextures(1, &id);

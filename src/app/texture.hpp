@@ -15,6 +15,8 @@ struct Texture {
 // swizzle and ImGui's shader reads all four channels). Nearest filtering keeps 28x28 pixels sharp when
 // enlarged; smooth (linear) suits the drawing canvas.
 void texture_update(Texture& t, const std::vector<float>& gray, int width, int height, bool smooth = false);
+// Uploads an RGBA8 image (row-major, top row first) as it is.
+void texture_update_rgba(Texture& t, const std::vector<uint8_t>& rgba, int width, int height, bool smooth = false);
 void texture_release(Texture& t);
 // For ImGui::Image.
 inline void* texture_imgui_id(const Texture& t) { return reinterpret_cast<void*>(static_cast<uintptr_t>(t.id)); }

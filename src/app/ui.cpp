@@ -294,13 +294,23 @@ void draw_map_panel(App& app, float width) {
     app.map_ab[0] = ca + ((m.x - p0.x) / side - 0.5f) * span;
     app.map_ab[1] = cb - ((m.y - p0.y) / side - 0.5f) * span;
   }
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(p0, p1, IM_COL32(12, 12, 16, 255));
-  dl->PushClipRect(p0, p1, true);
-  for (int i = 0; i < map.count(); ++i) {
-    const ImVec2 q = to_screen(map.points[size_t(2 * i)], map.points[size_t(2 * i + 1)]);
-    dl->AddRectFilled(ImVec2(q.x - 1, q.y - 1), ImVec2(q.x + 1, q.y + 1), kLabelColours[map.labels[size_t(i)] % 10] & 0xB0FFFFFF);
+  // The points (2-pixel dots) as one texture at the screen's pixel density, redrawn only when the model, the
+  // view or the panel's size changes: 10,000 rectangles every frame cost a software renderer more than the
+  // rest of the frame together.
+  Textures& tx = app.tex;
+  const int px = std::max(1, int(std::lround(side * ImGui::GetIO().DisplayFramebufferScale.x)));
+  if (tx.map_generation != app.model_generation || tx.map_side != px ||
+      !std::equal(app.map_view, app.map_view + 3, tx.map_view)) {
+    uint32_t palette[10];
+    for (int d = 0; d < 10; ++d) palette[d] = kLabelColours[d] & 0xB0FFFFFF;
+    texture_update_rgba(tx.map, map_raster(map, app.map_view, px, 2.f * px / side, palette, IM_COL32(12, 12, 16, 255)), px, px);
+    tx.map_generation = app.model_generation;
+    tx.map_side = px;
+    std::copy(app.map_view, app.map_view + 3, tx.map_view);
   }
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddImage(texture_imgui_id(tx.map), p0, p1);
+  dl->PushClipRect(p0, p1, true);
   // The drawing's posterior: its mean and the 1 and 2 sigma ellipses, projected onto the map's plane.
   const Analysis& an = app.analysis;
   if (!an.empty) {
@@ -575,7 +585,7 @@ void draw_header(App& app) {
 void ui_release_textures(App& app) {
   Textures& tx = app.tex;
   for (Texture* t : {&tx.canvas, &tx.input, &tx.recon, &tx.samples, &tx.grid, &tx.sheet, &tx.morph, &tx.strip,
-                     &tx.probe, &tx.slot_a, &tx.slot_b})
+                     &tx.probe, &tx.slot_a, &tx.slot_b, &tx.map})
     texture_release(*t);
   tx = Textures{};
 }
@@ -588,8 +598,10 @@ void ui_draw(App& app) {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
+  // No background: main.cpp clears the window to its colour.
   const ImGuiWindowFlags host = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
-                                ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+                                ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                                ImGuiWindowFlags_NoBackground;
   ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 0.f);
   const bool open = ImGui::Begin("VAE Studio", nullptr, host);
   ImGui::PopStyleVar();
