@@ -102,6 +102,8 @@ def main():
          f'"{name}": element 0 is NaN'),
         ('tensors do not match the declared architecture', ['sample', '--model', 'z3.safetensors'],
          ['z3.safetensors'], 1, 'architecture 784-512-256-[3]-256-512-784 needs'),
+        ('a training checkpoint as the model', ['sample', '--model', 'ckpt.safetensors'], ['ckpt-other'], 1,
+         'ckpt.safetensors: unexpected tensor "adam.m.'),
         ('bad model to vae info', ['info', '--model', 'cut.safetensors'], ['cut.safetensors'], 1, 'past the end'),
         ('bad model to vae map (not rewritten)', ['map', '--model', 'nan.safetensors', '--root', root],
          ['nan.safetensors'], 1, 'is NaN'),
