@@ -284,7 +284,11 @@ EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
 }  // extern "C"
 
 int main(int, char**) {
-  if (!create_window(1280, 800)) {
+  // The canvas as web/index.html sized it (its CSS size times devicePixelRatio): the GLFW port resizes the canvas
+  // to the window's size, and resizing reallocates the drawing buffer, which costs a software renderer a frame.
+  int width = 0, height = 0;
+  emscripten_get_canvas_element_size("#canvas", &width, &height);
+  if (!create_window(std::max(width, 1), std::max(height, 1))) {
     std::fprintf(stderr, "vae-studio: could not create a WebGL2 context\n");
     return 1;
   }
