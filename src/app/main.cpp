@@ -30,6 +30,7 @@
 #include "imgui_impl_opengl3.h"
 
 #include "app/export.hpp"
+#include "vae/safetensors.hpp"
 
 namespace {
 
@@ -342,26 +343,11 @@ void start_model_request(app::App& app) {
   load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors");
 }
 
-// Writes bytes to path whole or not at all (a temporary file, then rename), or says why not.
-vae::Status write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return vae::Status::error(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = std::fflush(f) == 0 && ok;
-  int err = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return vae::Status::success();
-  if (err == 0 || ok) err = errno;
-  std::remove(tmp.c_str());
-  return vae::Status::error(path + ": " + (ok ? "cannot rename " + tmp + " into place: " : "write failed: ") +
-                            std::strerror(err));
-}
 
 // The app's "Save" buttons write into the current folder.
 void deliver_saves(app::App& app) {
   for (const auto& [name, bytes] : app.saves) {
-    const vae::Status s = write_file_atomic(name, bytes);
+    const vae::Status s = vae::file_write_atomic(name, bytes);
     app.message = s ? "saved " + name : "could not save: " + s.message();
   }
   app.saves.clear();
@@ -379,7 +365,7 @@ vae::Status write_screenshot(const std::string& path, int width, int height) {
     std::memcpy(&flipped[size_t(y) * row], &rgb[size_t(height - 1 - y) * row], row);
   const std::vector<uint8_t> png = app::png_encode_rgb(flipped, width, height);
   if (png.empty()) return vae::Status::error(path + ": PNG encoding failed");
-  return write_file_atomic(path, png);
+  return vae::file_write_atomic(path, png);
 }
 
 // A --screenshot path checked before any work: in a folder that exists, not a folder, not the model itself.

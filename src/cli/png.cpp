@@ -10,6 +10,8 @@
 #define STB_IMAGE_WRITE_STATIC
 #include <stb_image_write.h>
 
+#include "vae/safetensors.hpp"
+
 namespace cli {
 
 vae::Status png_write_gray(const std::string& path, int width, int height, const std::vector<uint8_t>& pixels) {
@@ -20,24 +22,7 @@ vae::Status png_write_gray(const std::string& path, int width, int height, const
   };
   if (!stbi_write_png_to_func(sink, &bytes, width, height, 1, pixels.data(), width))
     return vae::Status::error(path + ": PNG encoding failed");
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return vae::Status::error(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = std::fflush(f) == 0 && ok;
-  int err = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    if (err == 0) err = errno;
-    std::remove(tmp.c_str());
-    return vae::Status::error(path + ": write failed: " + std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    std::remove(tmp.c_str());
-    return vae::Status::error(path + ": cannot rename " + tmp + " into place: " + std::strerror(err));
-  }
-  return vae::Status::success();
+  return vae::file_write_atomic(path, bytes);
 }
 
 TileSheet::TileSheet(int r, int c, int th, int tw, int g)

@@ -448,10 +448,7 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
   return Status::success();
 }
 
-Status st_save(const std::string& path, const StFile& f, DType dtype) {
-  std::vector<uint8_t> bytes;
-  const Status s = st_serialize(f, dtype, bytes);
-  if (!s) return s.with_context(path);
+Status file_write_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   const std::string tmp = path + ".tmp";
   std::FILE* fp = std::fopen(tmp.c_str(), "wb");
   if (!fp) return Status::error(tmp + ": cannot create: " + std::strerror(errno));
@@ -470,6 +467,13 @@ Status st_save(const std::string& path, const StFile& f, DType dtype) {
     return Status::error(path + ": cannot rename " + tmp + " over it: " + std::strerror(err));
   }
   return Status::success();
+}
+
+Status st_save(const std::string& path, const StFile& f, DType dtype) {
+  std::vector<uint8_t> bytes;
+  const Status s = st_serialize(f, dtype, bytes);
+  if (!s) return s.with_context(path);
+  return file_write_atomic(path, bytes);
 }
 
 }  // namespace vae

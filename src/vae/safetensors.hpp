@@ -58,6 +58,10 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out);
 // Writes atomically: to "<path>.tmp", flush + close checked, then std::rename over path.
 // Never leaves a partial file at path (the .tmp is removed on failure).
 Status st_save(const std::string& path, const StFile& f, DType dtype);
+// Writes bytes to path whole or not at all: to "<path>.tmp", flush and close checked, then std::rename over
+// path; on any failure the temporary file is removed and path is untouched. Every file the project writes
+// (models, checkpoints, PNGs) goes through this.
+Status file_write_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
 // IEEE 754 binary16 <-> binary32. f32_to_f16 rounds to nearest, ties to even; overflow gives +-Inf;
 // NaN stays NaN (quiet, top payload bits kept); subnormal halves are produced and read exactly.
