@@ -149,6 +149,62 @@ TEST_CASE("the grid decodes N x N cells in one batch and follows its view") {
   CHECK(app.grid_codes[0] == Approx(1.f + vae::grid_axis(7, vae::GridSpacing::InverseCdf, 3.f)[0]));
 }
 
+TEST_CASE("with a frame budget the grid is decoded a row per call and shown only once every row is done") {
+  App whole = loaded_app();
+  whole.grid.n = 6;
+  app_update(whole);  // no budget: the whole grid at once
+  REQUIRE(whole.grid_images.size() == size_t(36) * 784);
+
+  App app = loaded_app();
+  app.grid.n = 6;
+  app.work_budget_ms = 1e-9;  // spent before the grid starts: one row per call
+  for (int call = 1; call < 6; ++call) {
+    app_update(app);
+    INFO("call " << call);
+    CHECK(app_busy(app));
+    CHECK(app.grid_job.rows_done == call);
+    CHECK(app.grid_images.empty());  // nothing shown until the last row
+    CHECK_THAT(app_state_json(app), Catch::Contains("\"pending\":true"));
+  }
+  app_update(app);
+  CHECK_FALSE(app_busy(app));
+  CHECK(app.grid_done == app.grid);
+  CHECK(app.grid_codes == whole.grid_codes);
+  REQUIRE(app.grid_images.size() == whole.grid_images.size());
+  for (size_t i = 0; i < app.grid_images.size(); ++i) REQUIRE(app.grid_images[i] == Approx(whole.grid_images[i]).margin(1e-6));
+
+  // A view that moves while a job runs: the job finishes its view, then the newest view follows.
+  const uint64_t v = app.grid_version;
+  app.grid.center_a = 0.5f;
+  app_update(app);
+  app.grid.center_a = 1.0f;
+  for (int call = 0; call < 5; ++call) app_update(app);
+  CHECK(app.grid_version == v + 1);
+  CHECK(app.grid_done.center_a == 0.5f);
+  CHECK(app_busy(app));
+  for (int call = 0; call < 6; ++call) app_update(app);
+  CHECK(app.grid_version == v + 2);
+  CHECK(app.grid_done.center_a == 1.0f);
+  CHECK_FALSE(app_busy(app));
+
+  // A new model restarts a job begun with the old one.
+  app.grid.center_b = 0.5f;
+  app_update(app);
+  app_update(app);
+  REQUIRE(app.grid_job.rows_done == 2);
+  const std::vector<uint8_t> other = model_bytes(2, 7, true);
+  REQUIRE(app_load_model(app, "other", other.data(), other.size()).ok());
+  app_update(app);
+  CHECK(app.grid_job.rows_done == 1);
+  CHECK(app.grid_job.generation == app.model_generation);
+
+  // A generous budget finishes a grid in one call.
+  app.work_budget_ms = 1e6;
+  app_update(app);
+  CHECK_FALSE(app_busy(app));
+  CHECK(app.grid_generation == app.model_generation);
+}
+
 TEST_CASE("the latent map's raster puts each point's dot where the panel shows it, in its label's colour") {
   vae::LatentMap map;
   map.kind = "latent";

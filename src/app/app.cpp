@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -56,6 +57,8 @@ vae::Status app_load_model(App& app, const std::string& name, const uint8_t* byt
   app.slot_a = app.slot_b = Slot{};
   app.grid = GridView{app.grid.n, app.grid.spacing, app.grid.range};
   app.grid_selected = -1;
+  app.grid_images.clear();  // the old model's grid is not shown while the new one's is decoded
+  app.grid_codes.clear();
   app.map_active = false;
   return s;
 }
@@ -108,15 +111,66 @@ void update_analysis(App& app) {
   ++app.analysis_version;
 }
 
-void update_grid(App& app) {
-  // For a model with more than two latent dimensions the grid's plane passes through the drawing's code.
-  const std::vector<float>& through = app.model.arch.Z > 2 ? app.analysis.mu : std::vector<float>();
-  if (app.grid_generation == app.model_generation && app.grid_done == app.grid && app.grid_through == through) return;
-  grid_decode(app.infer, app.map, through, app.grid, app.grid_images, app.grid_codes);
-  app.grid_done = app.grid;
-  app.grid_generation = app.model_generation;
-  app.grid_through = through;
-  if (app.grid_selected >= app.grid.n * app.grid.n) app.grid_selected = -1;
+// For a model with more than two latent dimensions the grid's plane passes through the drawing's code.
+const std::vector<float>& grid_anchor(const App& app) {
+  static const std::vector<float> none;
+  return app.model.arch.Z > 2 ? app.analysis.mu : none;
+}
+
+// The grid on show is the view asked for, with the current model and plane.
+bool grid_shows_view(const App& app) {
+  return app.grid_generation == app.model_generation && app.grid_done == app.grid &&
+         app.grid_through == grid_anchor(app);
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The grid follows its view a slice of rows at a time: a job starts when the view, the model or the plane's
+// anchor moves away from what is on show, decodes whole rows until the budget left in this app_update is spent
+// (sized by the last slice's time per cell; at least one row, so it always finishes), and replaces the grid on
+// show when its last row is done. A view that moves again meanwhile is taken up by the next job.
+void update_grid(App& app, std::chrono::steady_clock::time_point start) {
+  const std::vector<float>& through = grid_anchor(app);
+  GridJob& job = app.grid_job;
+  if (job.active && job.generation != app.model_generation) job.active = false;  // its codes mean nothing now
+  if (!job.active) {
+    if (grid_shows_view(app)) return;
+    job.active = true;
+    job.view = app.grid;
+    job.generation = app.model_generation;
+    job.through = through;
+    grid_codes(app.map, app.model.arch.Z, through, job.view, job.codes);
+    job.images.resize(size_t(job.view.n) * size_t(job.view.n) * size_t(app.model.arch.D));
+    job.rows_done = 0;
+  }
+  const int n = job.view.n, Z = app.model.arch.Z, D = app.model.arch.D;
+  vae::InferScratch scratch;
+  for (bool first = true; job.rows_done < n; first = false) {
+    int rows = n - job.rows_done;
+    if (app.work_budget_ms > 0) {
+      const double left = app.work_budget_ms - ms_since(start);
+      if (!first && left <= 0) break;
+      const double per_row = app.grid_ms_per_cell * n;
+      if (per_row > 0) rows = std::max(1, std::min(rows, int(left / per_row)));
+      else rows = 1;  // no estimate yet: one row measures it
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const size_t cell = size_t(job.rows_done) * size_t(n);
+    vae::infer_decode(app.infer, job.codes.data() + cell * size_t(Z), rows * n, job.images.data() + cell * size_t(D),
+                      scratch);
+    app.grid_ms_per_cell = ms_since(t0) / double(rows * n);
+    job.rows_done += rows;
+  }
+  if (job.rows_done < n) return;
+  job.active = false;
+  std::swap(app.grid_images, job.images);
+  std::swap(app.grid_codes, job.codes);
+  app.grid_done = job.view;
+  app.grid_generation = job.generation;
+  app.grid_through = job.through;
+  if (app.grid_selected >= n * n) app.grid_selected = -1;
   ++app.grid_version;
 }
 
@@ -168,12 +222,15 @@ void update_map_probe(App& app) {
 
 void app_update(App& app) {
   if (app.model_name.empty()) return;
+  const auto start = std::chrono::steady_clock::now();
   update_analysis(app);
-  update_grid(app);
   update_samples(app);
   update_morph(app);
   update_map_probe(app);
+  update_grid(app, start);  // last: it takes what is left of the budget
 }
+
+bool app_busy(const App& app) { return !app.model_name.empty() && (app.grid_job.active || !grid_shows_view(app)); }
 
 bool app_slot_from_drawing(const App& app, Slot& slot) {
   if (app.analysis.empty) return false;
@@ -297,7 +354,8 @@ std::string app_state_json(const App& app) {
   j += ",\"grid\":{\"n\":" + std::to_string(app.grid_done.n) + ",\"cells\":" +
        std::to_string(app.grid_images.size() / size_t(std::max(1, app.model.arch.D))) + ",\"center\":[" +
        json_number(app.grid_done.center_a) + "," + json_number(app.grid_done.center_b) + "],\"zoom\":" +
-       json_number(app.grid_done.zoom) + ",\"version\":" + std::to_string(app.grid_version) + "}";
+       json_number(app.grid_done.zoom) + ",\"version\":" + std::to_string(app.grid_version) +
+       ",\"pending\":" + (app_busy(app) ? "true" : "false") + "}";
   j += ",\"samples\":" + std::to_string(app.sample_images.size() / size_t(std::max(1, app.model.arch.D)));
   j += ",\"map_points\":" + std::to_string(app.map.count());
   j += ",\"morph\":" + std::to_string(app.morph_images.empty() ? 0 : App::kMorphFrames);

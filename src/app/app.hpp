@@ -53,6 +53,19 @@ struct ModelSummary {
   vae::Metadata meta;
 };
 
+// A latent grid being decoded a few rows per frame (app_update, App::work_budget_ms): the view and plane it is
+// for, its codes, and its images so far. The grid on show changes only when every row is done, so a panel never
+// shows half of one view and half of another.
+struct GridJob {
+  bool active = false;
+  GridView view;
+  uint64_t generation = 0;     // the model it decodes with; a new model restarts it
+  std::vector<float> through;  // the plane's anchor (Z > 2)
+  std::vector<float> codes;    // (n*n, Z) row-major by cell
+  std::vector<float> images;   // (n*n, D)
+  int rows_done = 0;
+};
+
 // Derived data carries the version of the inputs it was computed from; app_update recomputes it when they move.
 struct App {
   // ---- the model in use. Only a load that succeeded replaces it; a failed one leaves it as it was. ----
@@ -104,6 +117,13 @@ struct App {
   std::vector<float> grid_images, grid_codes;
   uint64_t grid_version = 0;
   int grid_selected = -1;  // a clicked cell, row * n + col
+  GridJob grid_job;              // the next view, while it is being decoded
+  double grid_ms_per_cell = 0;   // the last slice's decoding time per cell, to size the next slice
+
+  // Milliseconds app_update may spend on the grid per call once the rest is done (at least one row is always
+  // decoded, so it finishes); 0: no limit, the whole grid in one call. The platform sets it to keep each frame
+  // short while the grid is dragged or zoomed (a 20x20 decode takes longer than a 60 Hz frame in the browser).
+  double work_budget_ms = 0;
 
   // ---- prior samples ----
   float temperature = 1.f;
@@ -143,6 +163,9 @@ void app_load_failed(App& app, const std::string& name, const std::string& why);
 // Recomputes whatever depends on inputs that changed since the last call (drawing, model, grid view, sampling
 // options, slots). Cheap when nothing changed; called once per frame before the panels.
 void app_update(App& app);
+// Whether app_update has work left to catch up with its inputs: a grid view not yet on show (it is decoded
+// over several calls when App::work_budget_ms is set).
+bool app_busy(const App& app);
 
 // The drawing's current code: the analysis's mu, or empty when nothing is drawn.
 const std::vector<float>& app_drawing_code(const App& app);
@@ -166,7 +189,7 @@ std::string model_name_from_path(const std::string& path);
 //  "log_px":x or null,"percentile":x or null,"grid":{"n":N,"cells":N},"samples":N,"map_points":N,"morph":N,
 //  "widgets":{"undo":{"x":..,"y":..,"w":..,"h":..},...}};
 // last_point is the newest drawn point in canvas units. grid also has "center":[a,b] and "zoom" (the view its
-// images show) and "version" (how many times it has been decoded).
+// images show), "version" (how many times it has been decoded) and "pending" (a newer view is being decoded).
 std::string app_state_json(const App& app);
 
 }  // namespace app

@@ -130,18 +130,22 @@ void grid_cell_plane(const GridView& g, int row, int col, float& a, float& b) {
   b = g.center_b + axis[size_t(g.n - 1 - row)] / g.zoom;
 }
 
-void grid_decode(const vae::VaeInfer& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
-                 std::vector<float>& images, std::vector<float>& codes) {
-  const int Z = m.arch.Z, cells = g.n * g.n;
+void grid_codes(const vae::LatentMap& map, int Z, const std::vector<float>& through, const GridView& g,
+                std::vector<float>& codes) {
   const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);
-  codes.assign(size_t(cells) * Z, 0.f);
+  codes.assign(size_t(g.n) * size_t(g.n) * size_t(Z), 0.f);
   for (int r = 0; r < g.n; ++r)
     for (int c = 0; c < g.n; ++c) {
       const std::vector<float> z = plane_to_latent(map, Z, through, g.center_a + axis[size_t(c)] / g.zoom,
                                                    g.center_b + axis[size_t(g.n - 1 - r)] / g.zoom);
       std::copy(z.begin(), z.end(), codes.begin() + std::ptrdiff_t(size_t(r * g.n + c) * Z));
     }
-  decode_codes(m, codes, cells, images);
+}
+
+void grid_decode(const vae::VaeInfer& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
+                 std::vector<float>& images, std::vector<float>& codes) {
+  grid_codes(map, m.arch.Z, through, g, codes);
+  decode_codes(m, codes, g.n * g.n, images);
 }
 
 std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed) {

@@ -347,7 +347,7 @@ try {
       await waitState('return s.model === a && s.loading === ""', last);
       await page.waitForTimeout(2000);  // every download still on its way arrives and must change nothing
       await drawStroke();
-      await waitState('return !s.empty && s.log_px !== null');
+      await waitState('return !s.empty && s.log_px !== null && !s.grid.pending');
       const s = await state();
       const Z = MODELS[last];
       check(s.model === last && s.loading === '' && s.message === '' && !(await banner()),
@@ -453,16 +453,21 @@ try {
       }
       // Sizes: the largest (30x30 at the slider's right end, so that the warm-up reaches the largest buffers), a
       // random one, and the same one at the end of every cycle. The rect includes the label "N" right of the slider.
+      // A grid is decoded over a few frames (App::work_budget_ms): wait until the one asked for is on show.
+      const gridShown = () => waitState('return !s.grid.pending');
       await click('grid_n', 0.88);
+      await gridShown();
       s = await state();
       expect(s.grid.n === 30 && s.grid.cells === 900, 'the 30x30 grid', s);
       await click('grid_n', 0.85 * rand());
+      await gridShown();
       await click('grid', 0.5);
       await click('grid_to_canvas');
       s = await state();
       expect(s.strokes === start + 5, 'a grid cell sent to the canvas', s);
       await click('grid_reset');
       await click('grid_n', 0.55);
+      await gridShown();
       await click('clear');
       s = await state();
       expect(s.strokes === start + 6 && s.empty, 'the canvas cleared', s);
