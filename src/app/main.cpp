@@ -24,6 +24,7 @@
 #include <GLFW/glfw3.h>
 
 #include "app/app.hpp"
+#include "app/damage.hpp"
 #include "app/ui.hpp"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
@@ -34,14 +35,31 @@
 
 namespace {
 
-// Each build defines these four.
+// Each build defines these five.
 void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
 void start_model_request(app::App& app);     // hands app.requested_model to whatever fetches models
 void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
-void frame_done(const app::App& app, double ui_seconds, double seconds);  // after each frame: its times
+// Draws the frame's ImGui draw data; returns the fraction of the window it drew (0 when nothing had changed).
+double render(const app::App& app, ImDrawData* draw_data);
+// After each frame: its times and the fraction of the window drawn.
+void frame_done(const app::App& app, double ui_seconds, double seconds, double drawn);
+
+// The heavy work one frame may do for the latent grid (App::work_budget_ms): a 20x20 decode takes longer than
+// a 60 Hz frame in the browser, so it is spread over a few frames while the grid is dragged or zoomed.
+constexpr double kGridBudgetMs = 6.0;
+
+// Clears the window to the panel's colour and draws the draw data. The studio's full-window panel has no
+// background of its own (ui.cpp): the clear is its background, one full-window fill less per frame, which a
+// software renderer notices.
+void clear_and_draw(ImDrawData* draw_data) {
+  const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+  glClearColor(bg.x, bg.y, bg.z, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(draw_data);
+}
 
 // One frame, the same in both builds: input, panels, render. The desktop loop swaps buffers after it; the
-// browser presents by itself when the callback returns.
+// browser presents by itself when the callback returns (and keeps showing the last frame if nothing was drawn).
 void frame(app::App& app) {
   const double start = glfwGetTime();
   glfwPollEvents();
@@ -57,17 +75,12 @@ void frame(app::App& app) {
   const ImGuiIO& io = ImGui::GetIO();
   glViewport(0, 0, int(io.DisplaySize.x * io.DisplayFramebufferScale.x),
              int(io.DisplaySize.y * io.DisplayFramebufferScale.y));
-  // The studio's full-window panel has no background of its own (ui.cpp): the clear is its background, one
-  // full-window fill less per frame, which a software renderer notices.
-  const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
-  glClearColor(bg.x, bg.y, bg.z, 1.0f);
-  glClear(GL_COLOR_BUFFER_BIT);
-  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  const double drawn = render(app, ImGui::GetDrawData());
 
   start_model_request(app);
   deliver_saves(app);
   ++app.frame;
-  frame_done(app, built - start, glfwGetTime() - start);
+  frame_done(app, built - start, glfwGetTime() - start, drawn);
 }
 
 #ifdef __EMSCRIPTEN__
@@ -136,11 +149,12 @@ EM_JS(void, js_save_file, (const char* name, const uint8_t* bytes, int size), {
 });
 
 // What web/tests/perf.mjs measures: performance.mark('vae-ready') once, after the first frame drawn with a model
-// (the first one can draw on), and each frame's times to Module.vaeStudioOnFrame(ui_ms, ms) when a tool sets it:
-// input + app_update + the panels, and the whole frame (the GL calls too, which can wait for the GPU process).
-EM_JS(void, js_frame_done, (double ui_ms, double ms, int first_ready), {
+// (the first one can draw on), and each frame's figures to Module.vaeStudioOnFrame(ui_ms, ms, drawn) when a tool
+// sets it: input + app_update + the panels, the whole frame (the GL calls too, which can wait for the GPU
+// process), and the fraction of the window it redrew.
+EM_JS(void, js_frame_done, (double ui_ms, double ms, double drawn, int first_ready), {
   if (first_ready) performance.mark('vae-ready');
-  if (typeof Module.vaeStudioOnFrame === 'function') Module.vaeStudioOnFrame(ui_ms, ms);
+  if (typeof Module.vaeStudioOnFrame === 'function') Module.vaeStudioOnFrame(ui_ms, ms, drawn);
 });
 
 namespace {
@@ -168,6 +182,13 @@ EM_BOOL on_wheel(int, const EmscriptenWheelEvent* e, void*) {
   return EM_TRUE;  // the page does not scroll
 }
 
+// Partial redraw. The page's WebGL context keeps its drawing buffer between frames (preserveDrawingBuffer, in
+// web/index.html), so a frame draws only the tiles whose contents changed (damage.hpp): each damaged rectangle
+// is cleared and every draw command is drawn again clipped to it, which gives the same pixels there as a full
+// redraw. A frame that changes nothing draws nothing, and the browser keeps showing the last one. A software
+// renderer (SwiftShader) pays for each pixel, so dragging the grid costs about the grid's area, not the window's.
+app::DamageTracker g_damage;
+
 // A lost WebGL context (a GPU reset, a driver update, the browser reclaiming memory) takes every GL object with
 // it, but not the app: the drawing, the models and the panels' state are in wasm memory. While it is lost no
 // frame is drawn; when the browser restores it, ImGui's GL objects and our textures are made anew from that
@@ -189,6 +210,7 @@ EM_BOOL on_context_restored(int, const void*, void*) {
   if (g_gl_lost) {
     ImGui_ImplOpenGL3_Init(kGlslVersion);  // its device objects and the font texture follow on the next frame
     g_gl_lost = false;
+    app::damage_invalidate(g_damage);      // the restored drawing buffer holds nothing
   }
   return EM_TRUE;
 }
@@ -200,10 +222,83 @@ void deliver_saves(app::App& app) {
 
 bool g_ready_marked = false;  // performance.mark('vae-ready') has been set
 
-void frame_done(const app::App& app, double ui_seconds, double seconds) {
+void frame_done(const app::App& app, double ui_seconds, double seconds, double drawn) {
   const bool first_ready = !g_ready_marked && !app.model_name.empty();
   g_ready_marked = g_ready_marked || first_ready;
-  js_frame_done(ui_seconds * 1e3, seconds * 1e3, first_ready);
+  js_frame_done(ui_seconds * 1e3, seconds * 1e3, drawn, first_ready);
+}
+
+
+// The texture of a draw command and the version of its contents.
+uint64_t texture_key(const app::App& app, ImTextureID id) {
+  const auto name = unsigned(reinterpret_cast<uintptr_t>(id));
+  return app::damage_mix(name, app::ui_texture_uploads(app, name));
+}
+
+double render(const app::App& app, ImDrawData* dd) {
+  const ImGuiIO& io = ImGui::GetIO();
+  app::damage_begin(g_damage, io.DisplaySize.x, io.DisplaySize.y);
+  std::vector<uint64_t> vertex_hash;
+  for (int l = 0; l < dd->CmdListsCount; ++l) {
+    const ImDrawList* cl = dd->CmdLists[l];
+    vertex_hash.resize(size_t(cl->VtxBuffer.Size));
+    for (int v = 0; v < cl->VtxBuffer.Size; ++v) {
+      const ImDrawVert& x = cl->VtxBuffer[v];
+      uint64_t pos, uv;
+      std::memcpy(&pos, &x.pos, sizeof pos);
+      std::memcpy(&uv, &x.uv, sizeof uv);
+      vertex_hash[size_t(v)] = app::damage_mix(app::damage_mix(pos, uv), x.col);
+    }
+    for (const ImDrawCmd& cmd : cl->CmdBuffer) {
+      if (cmd.UserCallback) {  // the studio adds none; whatever one did is unknown
+        app::damage_invalidate(g_damage);
+        continue;
+      }
+      const float clip[4] = {cmd.ClipRect.x - dd->DisplayPos.x, cmd.ClipRect.y - dd->DisplayPos.y,
+                             cmd.ClipRect.z - dd->DisplayPos.x, cmd.ClipRect.w - dd->DisplayPos.y};
+      const uint64_t key = app::damage_mix(texture_key(app, cmd.GetTexID()), app::damage_hash(clip, sizeof clip));
+      for (unsigned e = 0; e + 2 < cmd.ElemCount; e += 3) {
+        float x[3], y[3];
+        uint64_t h = key;
+        for (int k = 0; k < 3; ++k) {
+          const unsigned v = cmd.VtxOffset + cl->IdxBuffer[int(cmd.IdxOffset + e) + k];
+          x[k] = cl->VtxBuffer[int(v)].pos.x - dd->DisplayPos.x;
+          y[k] = cl->VtxBuffer[int(v)].pos.y - dd->DisplayPos.y;
+          h = app::damage_mix(h, vertex_hash[v]);
+        }
+        app::damage_add_triangle(g_damage, x, y, clip, h);
+      }
+    }
+  }
+  const std::vector<app::DamageRect> rects = app::damage_end(g_damage);
+  if (rects.empty()) return 0;
+  const float sx = io.DisplayFramebufferScale.x, sy = io.DisplayFramebufferScale.y;
+  const int fb_h = int(io.DisplaySize.y * sy);
+  double area = 0;
+  std::vector<ImVec4> clips;
+  for (const app::DamageRect& r : rects) {
+    // The rectangle in framebuffer pixels, rounded outwards (GL's y runs up).
+    const int x0 = int(std::floor(r.x0 * sx)), x1 = int(std::ceil(r.x1 * sx));
+    const int y0 = int(std::floor(r.y0 * sy)), y1 = int(std::ceil(r.y1 * sy));
+    glEnable(GL_SCISSOR_TEST);
+    glScissor(x0, fb_h - y1, x1 - x0, y1 - y0);
+    // Every command's clip rectangle narrowed to this one (the backend sets the scissor per command).
+    clips.clear();
+    for (int l = 0; l < dd->CmdListsCount; ++l)
+      for (ImDrawCmd& cmd : dd->CmdLists[l]->CmdBuffer) {
+        clips.push_back(cmd.ClipRect);
+        const ImVec2 o = dd->DisplayPos;
+        cmd.ClipRect = ImVec4(std::max(cmd.ClipRect.x, o.x + float(x0) / sx), std::max(cmd.ClipRect.y, o.y + float(y0) / sy),
+                              std::min(cmd.ClipRect.z, o.x + float(x1) / sx), std::min(cmd.ClipRect.w, o.y + float(y1) / sy));
+      }
+    clear_and_draw(dd);
+    size_t i = 0;
+    for (int l = 0; l < dd->CmdListsCount; ++l)
+      for (ImDrawCmd& cmd : dd->CmdLists[l]->CmdBuffer) cmd.ClipRect = clips[i++];
+    area += double(r.area());
+  }
+  glDisable(GL_SCISSOR_TEST);
+  return std::min(1.0, area / std::max(1.0, double(io.DisplaySize.x) * double(io.DisplaySize.y)));
 }
 
 void start_model_request(app::App& app) {
@@ -227,7 +322,10 @@ void fit_display_and_pointer() {
   const int fb_w = std::max(1, int(std::lround(css_w * dpr))), fb_h = std::max(1, int(std::lround(css_h * dpr)));
   int cur_w = 0, cur_h = 0;
   emscripten_get_canvas_element_size("#canvas", &cur_w, &cur_h);
-  if (cur_w != fb_w || cur_h != fb_h) emscripten_set_canvas_element_size("#canvas", fb_w, fb_h);
+  if (cur_w != fb_w || cur_h != fb_h) {
+    emscripten_set_canvas_element_size("#canvas", fb_w, fb_h);  // a new drawing buffer, cleared
+    app::damage_invalidate(g_damage);
+  }
 
   ImGuiIO& io = ImGui::GetIO();
   io.DisplaySize = ImVec2(float(css_w), float(css_h));
@@ -265,6 +363,9 @@ EMSCRIPTEN_KEEPALIVE void vae_studio_model_progress(const char* name, double fra
 // Asks for model `name` as the model picker does; the app fetches it through the page on its next frame.
 EMSCRIPTEN_KEEPALIVE void vae_studio_request_model(const char* name) { g_app.requested_model = name; }
 
+// Draws the whole window on the next frame (tests compare it with what the partial redraws left).
+EMSCRIPTEN_KEEPALIVE void vae_studio_redraw_all() { app::damage_invalidate(g_damage); }
+
 // app_state_json: read by window.vaeStudio.state().
 EMSCRIPTEN_KEEPALIVE const char* vae_studio_state() {
   g_reply = app::app_state_json(g_app);
@@ -293,6 +394,7 @@ int main(int, char**) {
     std::fprintf(stderr, "vae-studio: could not create a WebGL2 context\n");
     return 1;
   }
+  g_app.work_budget_ms = kGridBudgetMs;
   emscripten_set_wheel_callback("#canvas", nullptr, true, on_wheel);
   emscripten_set_webglcontextlost_callback("#canvas", nullptr, false, on_context_lost);
   emscripten_set_webglcontextrestored_callback("#canvas", nullptr, false, on_context_restored);
@@ -309,7 +411,13 @@ namespace {
 std::string g_assets_dir = "assets";  // where other models are looked up: the --model file's folder
 
 void fit_display_and_pointer() {}  // GLFW's backend already gives window coordinates and the HiDPI scale
-void frame_done(const app::App&, double, double) {}
+void frame_done(const app::App&, double, double, double) {}
+
+// The whole window every frame: a swap leaves the back buffer's contents undefined, and a GPU does not mind.
+double render(const app::App&, ImDrawData* draw_data) {
+  clear_and_draw(draw_data);
+  return 1;
+}
 
 // The whole file, or the system's reason (a folder, a missing file, a read error).
 vae::Status read_file(const std::string& path, std::vector<uint8_t>& out) {
@@ -447,6 +555,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (demo) app::app_demo_drawing(app);
+  app.work_budget_ms = screenshot.empty() ? kGridBudgetMs : 0;  // a screenshot shows the grid complete
   const size_t slash = model_path.find_last_of('/');
   g_assets_dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
 

@@ -9,6 +9,7 @@ namespace app {
 struct Texture {
   unsigned id = 0;  // 0: none yet
   int width = 0, height = 0;
+  uint64_t uploads = 0;  // how many times its contents were replaced (what tells a redraw it changed)
 };
 
 // Uploads a grey image ([0, 1], row-major, ink = 1) as white ink on black, RGBA8 (WebGL2 has no texture

@@ -4,9 +4,11 @@
 #include "app/ui.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "imgui.h"
 #include "imgui_internal.h"  // SetItemUsingMouseWheel (1.86 has it only here)
@@ -412,13 +414,14 @@ void draw_grid_panel(App& app, float width) {
     g.center_b = mb + (g.center_b - mb) / f;
   }
   const int n = app.grid_done.n;
-  if (ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[0] < 4.f && n > 0) {  // a click, not a drag
+  if (ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[0] < 4.f && n > 0 && !app.grid_codes.empty()) {  // a click, not a drag
     const int col = std::clamp(int((io.MousePos.x - p0.x) / side * n), 0, n - 1);
     const int row = std::clamp(int((io.MousePos.y - p0.y) / side * n), 0, n - 1);
     app.grid_selected = row * n + col;
   }
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  if (app.tex.grid.id) dl->AddImage(texture_imgui_id(app.tex.grid), p0, ImVec2(p0.x + side, p0.y + side));
+  if (app.tex.grid.id && !app.grid_images.empty())
+    dl->AddImage(texture_imgui_id(app.tex.grid), p0, ImVec2(p0.x + side, p0.y + side));
   const int sel = app.grid_selected;
   if (sel >= 0 && sel < n * n) {
     const float cell = side / n;
@@ -580,14 +583,24 @@ void draw_header(App& app) {
   ImGui::Separator();
 }
 
+// Every panel texture, for Textures or const Textures.
+template <class T>
+std::array<decltype(&std::declval<T&>().canvas), 12> all_textures(T& tx) {
+  return {&tx.canvas, &tx.input, &tx.recon, &tx.samples, &tx.grid, &tx.sheet, &tx.morph, &tx.strip,
+          &tx.probe, &tx.slot_a, &tx.slot_b, &tx.map};
+}
+
 }  // namespace
 
 void ui_release_textures(App& app) {
-  Textures& tx = app.tex;
-  for (Texture* t : {&tx.canvas, &tx.input, &tx.recon, &tx.samples, &tx.grid, &tx.sheet, &tx.morph, &tx.strip,
-                     &tx.probe, &tx.slot_a, &tx.slot_b, &tx.map})
-    texture_release(*t);
-  tx = Textures{};
+  for (Texture* t : all_textures(app.tex)) texture_release(*t);
+  app.tex = Textures{};
+}
+
+uint64_t ui_texture_uploads(const App& app, unsigned id) {
+  for (const Texture* t : all_textures(app.tex))
+    if (t->id == id && id != 0) return t->uploads;
+  return 0;
 }
 
 void ui_draw(App& app) {

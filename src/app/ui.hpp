@@ -12,4 +12,8 @@ void ui_draw(App& app);
 // (after a lost GL context has been restored).
 void ui_release_textures(App& app);
 
+// How many times the panel texture with GL name `id` has been uploaded (0 for any other texture, such as the
+// font's): what tells the browser's partial redraw (main.cpp) that an image changed under the same geometry.
+uint64_t ui_texture_uploads(const App& app, unsigned id);
+
 }  // namespace app

@@ -127,6 +127,8 @@ function frameStats(raf, work) {
     frames: work.length,
     app: spread(work.map(w => w[0])),
     frame: spread(work.map(w => w[1])),
+    // the share of the window each frame redrew (0: nothing had changed; 1: all of it)
+    drawn: { median: median(work.map(w => w[2])), mean: work.reduce((s, w) => s + w[2], 0) / Math.max(1, work.length) },
     // vsyncs without a frame: an interval of k frame periods skipped k - 1 of them
     raf: { ...spread(gaps, 0.5), missed: gaps.reduce((s, g) => s + Math.max(0, Math.round(g / FRAME_MS) - 1), 0) },
   };
@@ -146,7 +148,7 @@ async function gridFrames(page) {
     const p = window.vaePerf = { phase: 'idle', raf: [], work: [] };
     const tick = t => { p.raf.push([p.phase, t]); requestAnimationFrame(tick); };
     requestAnimationFrame(tick);
-    Module.vaeStudioOnFrame = (appMs, frameMs) => p.work.push([p.phase, appMs, frameMs]);
+    Module.vaeStudioOnFrame = (appMs, frameMs, drawn) => p.work.push([p.phase, appMs, frameMs, drawn]);
   });
   const phase = name => page.evaluate(n => { window.vaePerf.phase = n; }, name);
   const view = async () => { const s = await state(); return { center: s.grid.center, zoom: s.grid.zoom, version: s.grid.version }; };
@@ -213,10 +215,12 @@ function table(r) {
     L.push('', `Latent grid 20x20 (mnist-z2), ${VIEW.width}x${VIEW.height} at devicePixelRatio ${DPR}, in ms, median / p95 ` +
            `[frames over 16.7 ms]: app = input, decoding and the panels; frame() = that and the GL calls, which wait ` +
            `for the GPU process when it is behind; interval = between animation frames, what one sees:`, '');
-    L.push('| phase | frames | grid decodes | app | frame() | interval | vsyncs missed |', '|---|---:|---:|---|---|---|---:|');
+    L.push('| phase | frames | grid decodes | app | frame() | interval | vsyncs missed | window redrawn (median) |',
+           '|---|---:|---:|---|---|---|---:|---:|');
     const cell = x => `${ms(x.median)} / ${ms(x.p95)} [${x.over}]`;
     for (const [name, s] of [['idle', G.idle], [`drag (${G.moves} moves)`, G.pan], [`wheel zoom (${G.wheels} notches)`, G.zoom]])
-      L.push(`| ${name} | ${s.frames} | ${s.decodes ?? 0} | ${cell(s.app)} | ${cell(s.frame)} | ${cell(s.raf)} | ${s.raf.missed} |`);
+      L.push(`| ${name} | ${s.frames} | ${s.decodes ?? 0} | ${cell(s.app)} | ${cell(s.frame)} | ${cell(s.raf)} | ` +
+             `${s.raf.missed} | ${(100 * s.drawn.median).toFixed(0)} % |`);
   }
   return L.join('\n') + '\n';
 }

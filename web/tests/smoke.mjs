@@ -183,6 +183,35 @@ try {
         `last point ${rp.map(v => v.toFixed(3)).join(', ')}, expected 0.600, 0.400`);
   await page.screenshot({ path: join(out, 'web-smoke-resized.png') });
 
+  // Partial redraw (src/app/main.cpp): dragging the grid redraws only what changed, and what the window then
+  // shows is, pixel for pixel, what a full redraw of the same frame shows.
+  await page.evaluate(() => {
+    window.vaeDrawn = [];
+    Module.vaeStudioOnFrame = (appMs, frameMs, drawn) => window.vaeDrawn.push(drawn);
+  });
+  const g = s.widgets.grid;
+  await page.mouse.move(g.x + 0.5 * g.w, g.y + 0.5 * g.h);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) {
+    await page.mouse.move(g.x + (0.5 - 0.03 * i) * g.w, g.y + (0.5 + 0.02 * i) * g.h);
+    await waitFrames(1);
+  }
+  await page.mouse.up();
+  await page.mouse.move(VIEW.width - 5, 5);  // off the panels: nothing hovered
+  await waitState('return !s.grid.pending');
+  await waitFrames(5);
+  const drawn = await page.evaluate(() => window.vaeDrawn);
+  const partial = drawn.filter(d => d > 0 && d < 0.5).length, none = drawn.filter(d => d === 0).length;
+  check(partial > 0, 'frames that change only the grid redraw part of the window',
+        `${drawn.length} frames: ${partial} redrew under half of it, ${none} nothing, ${drawn.length - partial - none} more`);
+  const afterPartial = await page.screenshot();
+  await page.evaluate(() => Module._vae_studio_redraw_all());
+  await waitFrames(3);
+  const afterFull = await page.screenshot();
+  check(afterPartial.equals(afterFull), 'the partial redraws leave the window as a full redraw draws it',
+        afterPartial.equals(afterFull) ? '' : 'screenshots differ');
+  await page.evaluate(() => { Module.vaeStudioOnFrame = null; });
+
   // The browser logs the 404 asked for above as a console error; anything else is a real error.
   const unexpected = consoleErrors.filter(e => !(e.url.includes('e2e-missing') && /404/.test(e.text)));
   check(unexpected.length === 0, 'no console errors', unexpected.map(e => e.text).join(' | '));
