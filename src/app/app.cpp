@@ -165,8 +165,10 @@ void update_grid(App& app, std::chrono::steady_clock::time_point start) {
   }
   if (job.rows_done < n) return;
   job.active = false;
-  std::swap(app.grid_images, job.images);
-  std::swap(app.grid_codes, job.codes);
+  // Copied, not swapped: each buffer then keeps the capacity of the largest grid it has held, so memory stops
+  // growing once the largest grid has been shown (a swap would pass that capacity back and forth).
+  app.grid_images.assign(job.images.begin(), job.images.end());
+  app.grid_codes.assign(job.codes.begin(), job.codes.end());
   app.grid_done = job.view;
   app.grid_generation = job.generation;
   app.grid_through = job.through;
