@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "vae/fpmode.hpp"
 #include "vae/model_io.hpp"
+#include "vae/parallel.hpp"
 #include "vae/train.hpp"
 
 using namespace vae;
@@ -153,6 +155,20 @@ TEST_CASE("a loss or gradient that turns non-finite stops the run and never reac
   StFile again;
   CHECK(st_load(c.checkpoint, again).ok());
 }
+
+#if defined(__SSE2__)
+TEST_CASE("training's denormal flushing holds in parallel_run's workers and ends with its scope") {
+  volatile float tiny = 1e-30f, scale = 1e-10f;  // their product, 1e-40, is a denormal float
+  float product[2] = {1.f, 1.f};
+  {
+    const vae::ScopedFlushDenormals flush;
+    vae::parallel_run(2, 2, [&](int s) { product[s] = tiny * scale; });
+  }
+  CHECK(product[0] == 0.f);  // the calling thread
+  CHECK(product[1] == 0.f);  // a worker thread
+  CHECK(tiny * scale > 0.f);  // restored
+}
+#endif
 
 TEST_CASE("a wrong data path gives one clear error naming the file") {
   TrainConfig c = small_run("nodata");

@@ -13,6 +13,7 @@
 #include <limits>
 #include <numeric>
 
+#include "vae/fpmode.hpp"
 #include "vae/parallel.hpp"
 
 namespace vae {
@@ -208,6 +209,7 @@ void eval_iwae(const Vae& m, const float* images, int count, int K, uint64_t see
 }
 
 Status train_run(const TrainConfig& cfg, const std::function<void(const EpochReport&)>& on_epoch) {
+  const ScopedFlushDenormals flush;  // the whole run, its validation too (fpmode.hpp)
   using Clock = std::chrono::steady_clock;
   Status s = cfg.arch.check();
   if (!s) return s;
