@@ -66,6 +66,33 @@ TEST_CASE("dense kernel matches the reference for odd sizes, batch 1 and partial
     }
 }
 
+TEST_CASE("inputs that are mostly zero take the sparse path and give the dense path's results") {
+  // A share of zeros above and below the kernel's switch (a quarter), including all zeros and a column of zeros.
+  Pcg32 rng(12, 3);
+  const int ins[] = {1, 5, 17, 64};
+  const int outs[] = {1, 7, kDensePanel + 1, 5 * kDensePanel - 3, 45};
+  const int batches[] = {1, 3, 4, 7, 13};
+  const float zero_shares[] = {0.1f, 0.3f, 0.5f, 0.9f, 1.f};
+  for (int in : ins)
+    for (int out : outs) {
+      const std::vector<float> W = uniform(size_t(out) * in, rng, -1, 1), b = uniform(size_t(out), rng, -1, 1);
+      DensePacked L;
+      dense_pack(W.data(), b.data(), out, in, L);
+      for (int B : batches)
+        for (float zeros : zero_shares) {
+          std::vector<float> X = uniform(size_t(in) * B, rng, -2, 2);
+          for (float& x : X) x = rng.uniform() < zeros ? 0.f : x;
+          if (B > 2) std::fill(X.begin() + in, X.begin() + 2 * in, 0.f);  // image 1 blank
+          std::vector<float> Y(size_t(out) * B + 1, 7.f), R(size_t(out) * B);
+          dense_forward(L, X.data(), B, Y.data(), Act::Relu);
+          dense_forward_reference(W.data(), b.data(), out, in, X.data(), B, R.data(), Act::Relu);
+          INFO("in " << in << " out " << out << " B " << B << " zeros " << zeros);
+          CHECK(max_rel_diff(Y.data(), R.data(), R.size()) < 1e-6 + 1e-7 * in);
+          CHECK(Y.back() == 7.f);
+        }
+    }
+}
+
 TEST_CASE("dense sigmoid is accurate and saturates without NaN") {
   std::vector<float> x;
   for (float v = -120.f; v <= 120.f; v += 0.37f) x.push_back(v);

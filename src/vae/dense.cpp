@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace vae {
 
@@ -59,6 +60,33 @@ inline V activate(V v, Act act) {
   return v;
 }
 
+// Accumulators one block keeps in registers. WASM SIMD has 16 vector registers once V8 has compiled it, and
+// V8 spills beyond 8 accumulators (measured: a 6x8 block ran at half the speed of a 4x8 one in Chromium);
+// natively GCC keeps 12 (SSE/AVX: 16 registers; AVX-512: 32).
+#if defined(__wasm_simd128__)
+constexpr int kAccumulators = 8;
+#else
+constexpr int kAccumulators = 12;
+#endif
+constexpr int kMR = kAccumulators / kVecs;  // images per block in the main loop
+// Panels taken at once by a block of MR images: with few images, more panels keep enough sums in flight.
+constexpr int panels_for(int MR) { return kAccumulators / (MR * kVecs) > 1 ? kAccumulators / (MR * kVecs) : 1; }
+
+// One image's sums for panel p, activated, into its output column y (the last panel may be cut short by out).
+inline void store_panel(const V (&acc)[kVecs], int p, int out, float* y, Act act) {
+  for (int v = 0; v < kVecs; ++v) {
+    const int o = p * kDensePanel + v * kLanes;
+    const V a = activate(acc[v], act);
+    if (o + kLanes <= out) {
+      store(y + o, a);
+    } else if (o < out) {  // the last panel's tail
+      float tmp[kLanes];
+      store(tmp, a);
+      std::copy(tmp, tmp + (out - o), y + o);
+    }
+  }
+}
+
 // MR images (columns b0..b0+MR-1) times NP panels (p0..p0+NP-1): MR * NP * kVecs accumulators that stay in
 // registers for the whole sweep over the inputs; each step loads NP * kVecs weight vectors and broadcasts
 // MR inputs.
@@ -86,34 +114,59 @@ void block(const DensePacked& L, int p0, const float* X, int b0, float* Y, Act a
         for (int v = 0; v < kVecs; ++v) acc[r][q][v] += wk[q][v] * xr;
     }
   }
-  for (int r = 0; r < MR; ++r) {
-    float* y = Y + size_t(b0 + r) * size_t(out);
-    for (int q = 0; q < NP; ++q)
-      for (int v = 0; v < kVecs; ++v) {
-        const int o = (p0 + q) * kDensePanel + v * kLanes;
-        const V a = activate(acc[r][q][v], act);
-        if (o + kLanes <= out) {
-          store(y + o, a);
-        } else if (o < out) {  // the last panel's tail
-          float tmp[kLanes];
-          store(tmp, a);
-          std::copy(tmp, tmp + (out - o), y + o);
-        }
-      }
-  }
+  for (int r = 0; r < MR; ++r)
+    for (int q = 0; q < NP; ++q) store_panel(acc[r][q], p0 + q, out, Y + size_t(b0 + r) * size_t(out), act);
 }
 
-// Accumulators one block keeps in registers. WASM SIMD has 16 vector registers once V8 has compiled it, and
-// V8 spills beyond 8 accumulators (measured: a 6x8 block ran at half the speed of a 4x8 one in Chromium);
-// natively GCC keeps 12 (SSE/AVX: 16 registers; AVX-512: 32).
+// The same NP panels for one image from its nonzero inputs only: (index, value) pairs in increasing index order.
+// A zero input adds w * 0 = 0 to every sum, so skipping it gives the dense kernel's sums; after a ReLU, about half
+// a layer's inputs are zero (and most of an MNIST image's pixels), so half the multiply-adds go.
+template <int NP>
+void sparse_block(const DensePacked& L, int p0, const int32_t* idx, const float* val, int nnz, float* y, Act act) {
+  const float* w[NP];
+  V acc[NP][kVecs];
+  for (int q = 0; q < NP; ++q) {
+    w[q] = L.w.data() + size_t(p0 + q) * size_t(L.in) * kDensePanel;
+    for (int v = 0; v < kVecs; ++v) acc[q][v] = load(L.b.data() + size_t(p0 + q) * kDensePanel + size_t(v) * kLanes);
+  }
+  for (int j = 0; j < nnz; ++j) {
+    const size_t row = size_t(idx[j]) * kDensePanel;
+    const float x = val[j];
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kVecs; ++v) acc[q][v] += load(w[q] + row + size_t(v) * kLanes) * x;
+  }
+  for (int q = 0; q < NP; ++q) store_panel(acc[q], p0 + q, L.out, y, act);
+}
+
+// When the sparse path pays: under a share of nonzero inputs (it does the dense path's work per nonzero input,
+// plus reading the index), and for batches the dense kernel cannot beat by reusing each weight across kMR
+// images. Under WASM SIMD128 (panels of 8 floats) that is every batch: the 20x20 grid's decode went from 17.4
+// to 14.7 ms in Chromium. Natively (AVX-512 panels of 32 floats) a sparse group's weights outgrow the L1 cache
+// and the dense kernel wins from batch kMR on: DEC16 batch 900 took 7.5 ms dense and 17.7 ms sparse, while
+// batch 1 went from 0.052 to 0.019 ms.
+constexpr double kSparseBelow = 0.75;
 #if defined(__wasm_simd128__)
-constexpr int kAccumulators = 8;
+constexpr int kSparseMaxBatch = 1 << 30;
 #else
-constexpr int kAccumulators = 12;
+constexpr int kSparseMaxBatch = kMR - 1;
 #endif
-constexpr int kMR = kAccumulators / kVecs;  // images per block in the main loop
-// Panels taken at once by a block of MR images: with few images, more panels keep enough sums in flight.
-constexpr int panels_for(int MR) { return kAccumulators / (MR * kVecs) > 1 ? kAccumulators / (MR * kVecs) : 1; }
+
+void sparse_forward(const DensePacked& L, int B, float* Y, Act act, const std::vector<int32_t>& idx,
+                    const std::vector<float>& val, const std::vector<size_t>& start) {
+  constexpr int NP = kAccumulators / kVecs;
+  const int panels = L.panels();
+  // Panel groups outside, images inside: a group's weights stay in cache while every image passes over them.
+  int p = 0;
+  for (; p + NP <= panels; p += NP)
+    for (int b = 0; b < B; ++b)
+      sparse_block<NP>(L, p, idx.data() + start[size_t(b)], val.data() + start[size_t(b)],
+                       int(start[size_t(b) + 1] - start[size_t(b)]), Y + size_t(b) * size_t(L.out), act);
+  for (; p < panels; ++p)
+    for (int b = 0; b < B; ++b)
+      sparse_block<1>(L, p, idx.data() + start[size_t(b)], val.data() + start[size_t(b)],
+                      int(start[size_t(b) + 1] - start[size_t(b)]), Y + size_t(b) * size_t(L.out), act);
+}
+
 
 // All panels for images b0..b0+MR-1, NP panels at a time, the remainder one at a time.
 template <int MR, int NP>
@@ -174,6 +227,27 @@ void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L)
 
 void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act) {
   if (B <= 0 || L.out <= 0) return;
+  // Mostly zeros (a ReLU's output, an image's blank background): only the nonzero inputs are multiplied.
+  const size_t n = size_t(L.in) * size_t(B);
+  size_t nnz = 0;
+  if (B <= kSparseMaxBatch)
+    for (size_t i = 0; i < n; ++i) nnz += X[i] != 0.f;
+  if (B <= kSparseMaxBatch && double(nnz) < kSparseBelow * double(n)) {
+    std::vector<int32_t> idx(nnz);
+    std::vector<float> val(nnz);
+    std::vector<size_t> start(size_t(B) + 1, 0);
+    size_t j = 0;
+    for (int b = 0; b < B; ++b) {
+      const float* x = X + size_t(b) * size_t(L.in);
+      for (int k = 0; k < L.in; ++k)
+        if (x[k] != 0.f) {
+          idx[j] = k;
+          val[j++] = x[k];
+        }
+      start[size_t(b) + 1] = j;
+    }
+    return sparse_forward(L, B, Y, act, idx, val, start);
+  }
   if (B < kMR) return few_images(B, L, X, Y, act);
   // Panels outside, images inside: one panel's weights (in * kDensePanel floats) stay in L1 while every
   // image passes over them, so the weights are read from memory once per call.
