@@ -112,9 +112,8 @@ void update_analysis(App& app) {
 }
 
 // For a model with more than two latent dimensions the grid's plane passes through the drawing's code.
-const std::vector<float>& grid_anchor(const App& app) {
-  static const std::vector<float> none;
-  return app.model.arch.Z > 2 ? app.analysis.mu : none;
+std::vector<float> grid_anchor(const App& app) {
+  return app.model.arch.Z > 2 ? app.analysis.mu : std::vector<float>();
 }
 
 // The grid on show is the view asked for, with the current model and plane.
@@ -132,7 +131,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 // (sized by the last slice's time per cell; at least one row, so it always finishes), and replaces the grid on
 // show when its last row is done. A view that moves again meanwhile is taken up by the next job.
 void update_grid(App& app, std::chrono::steady_clock::time_point start) {
-  const std::vector<float>& through = grid_anchor(app);
+  const std::vector<float> through = grid_anchor(app);
   GridJob& job = app.grid_job;
   if (job.active && job.generation != app.model_generation) job.active = false;  // its codes mean nothing now
   if (!job.active) {

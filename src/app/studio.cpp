@@ -142,12 +142,6 @@ void grid_codes(const vae::LatentMap& map, int Z, const std::vector<float>& thro
     }
 }
 
-void grid_decode(const vae::VaeInfer& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
-                 std::vector<float>& images, std::vector<float>& codes) {
-  grid_codes(map, m.arch.Z, through, g, codes);
-  decode_codes(m, codes, g.n * g.n, images);
-}
-
 std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed) {
   vae::Pcg32 rng(seed, 0x5a);
   std::vector<float> z(size_t(Z) * size_t(std::max(count, 0)));

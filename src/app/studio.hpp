@@ -70,9 +70,6 @@ void grid_cell_plane(const GridView& g, int row, int col, float& a, float& b);
 // The latent code of every cell: codes (n*n, Z), row-major by cell.
 void grid_codes(const vae::LatentMap& map, int Z, const std::vector<float>& through, const GridView& g,
                 std::vector<float>& codes);
-// Decodes every cell in one batch: images (n*n, D), row-major by cell; codes (n*n, Z).
-void grid_decode(const vae::VaeInfer& m, const vae::LatentMap& map, const std::vector<float>& through, const GridView& g,
-                 std::vector<float>& images, std::vector<float>& codes);
 
 // Decoder means for codes (count, Z) row-major -> images (count, D).
 void decode_codes(const vae::VaeInfer& m, const std::vector<float>& codes, int count, std::vector<float>& images);
