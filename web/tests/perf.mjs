@@ -9,8 +9,10 @@
 //      also pays for the browser's own start-up, which roughly doubles the time here);
 //   c. frame times while the latent grid (N = 20, mnist-z2) is dragged and wheel-zoomed with real mouse events:
 //      the app's own work per frame (input, decoding, the panels), the whole frame() call (with the GL calls, which
-//      wait for the GPU process when it is behind: Module.vaeStudioOnFrame) and the intervals between animation
-//      frames (what one sees: at 60 Hz, 16.7 ms when no frame is dropped).
+//      wait for the GPU process when it is behind: Module.vaeStudioOnFrame), the intervals between animation
+//      frames (what one sees: at 60 Hz, 16.7 ms when no frame is dropped), how often the grid on show was
+//      replaced by a newer view's decode, and how many frames drew something and how much of the window
+//      (the page redraws only what changed: src/app/damage.hpp).
 // A measuring program, not a timed test: it prints a markdown table and writes it, and the raw figures as JSON,
 // to --out. With --bytes-only it measures (a) once and exits 1 when the total is over the budget (2.5 MB).
 //   node web/tests/perf.mjs [--site build-web/site] [--runs 5] [--out build-web/perf.md] [--bytes-only] [--budget B]
@@ -128,7 +130,9 @@ function frameStats(raf, work) {
     app: spread(work.map(w => w[0])),
     frame: spread(work.map(w => w[1])),
     // the share of the window each frame redrew (0: nothing had changed; 1: all of it)
-    drawn: { median: median(work.map(w => w[2])), mean: work.reduce((s, w) => s + w[2], 0) / Math.max(1, work.length) },
+    drawn: { frames: work.filter(w => w[2] > 0).length,
+             meanWhenDrawn: work.filter(w => w[2] > 0).reduce((s, w) => s + w[2], 0) / Math.max(1, work.filter(w => w[2] > 0).length) },
+    seconds: raf.length > 1 ? (raf[raf.length - 1] - raf[0]) / 1000 : 0,
     // vsyncs without a frame: an interval of k frame periods skipped k - 1 of them
     raf: { ...spread(gaps, 0.5), missed: gaps.reduce((s, g) => s + Math.max(0, Math.round(g / FRAME_MS) - 1), 0) },
   };
@@ -215,12 +219,13 @@ function table(r) {
     L.push('', `Latent grid 20x20 (mnist-z2), ${VIEW.width}x${VIEW.height} at devicePixelRatio ${DPR}, in ms, median / p95 ` +
            `[frames over 16.7 ms]: app = input, decoding and the panels; frame() = that and the GL calls, which wait ` +
            `for the GPU process when it is behind; interval = between animation frames, what one sees:`, '');
-    L.push('| phase | frames | grid decodes | app | frame() | interval | vsyncs missed | window redrawn (median) |',
+    L.push('| phase | frames | grid decodes (per s) | app | frame() | interval | vsyncs missed | frames that drew, mean share of the window |',
            '|---|---:|---:|---|---|---|---:|---:|');
     const cell = x => `${ms(x.median)} / ${ms(x.p95)} [${x.over}]`;
     for (const [name, s] of [['idle', G.idle], [`drag (${G.moves} moves)`, G.pan], [`wheel zoom (${G.wheels} notches)`, G.zoom]])
-      L.push(`| ${name} | ${s.frames} | ${s.decodes ?? 0} | ${cell(s.app)} | ${cell(s.frame)} | ${cell(s.raf)} | ` +
-             `${s.raf.missed} | ${(100 * s.drawn.median).toFixed(0)} % |`);
+      L.push(`| ${name} | ${s.frames} | ${s.decodes ?? 0} (${((s.decodes ?? 0) / Math.max(s.seconds, 1e-9)).toFixed(1)}) | ` +
+             `${cell(s.app)} | ${cell(s.frame)} | ${cell(s.raf)} | ${s.raf.missed} | ` +
+             `${s.drawn.frames}, ${(100 * s.drawn.meanWhenDrawn).toFixed(0)} % |`);
   }
   return L.join('\n') + '\n';
 }
