@@ -145,7 +145,6 @@ void update_grid(App& app, std::chrono::steady_clock::time_point start) {
     job.rows_done = 0;
   }
   const int n = job.view.n, Z = app.model.arch.Z, D = app.model.arch.D;
-  vae::InferScratch scratch;
   for (bool first = true; job.rows_done < n; first = false) {
     int rows = n - job.rows_done;
     if (app.work_budget_ms > 0) {
@@ -158,7 +157,7 @@ void update_grid(App& app, std::chrono::steady_clock::time_point start) {
     const auto t0 = std::chrono::steady_clock::now();
     const size_t cell = size_t(job.rows_done) * size_t(n);
     vae::infer_decode(app.infer, job.codes.data() + cell * size_t(Z), rows * n, job.images.data() + cell * size_t(D),
-                      scratch);
+                      job.scratch);
     app.grid_ms_per_cell = ms_since(t0) / double(rows * n);
     job.rows_done += rows;
   }

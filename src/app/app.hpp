@@ -64,6 +64,7 @@ struct GridJob {
   std::vector<float> codes;    // (n*n, Z) row-major by cell
   std::vector<float> images;   // (n*n, D)
   int rows_done = 0;
+  vae::InferScratch scratch;   // the decoder's buffers, kept from slice to slice
 };
 
 // Derived data carries the version of the inputs it was computed from; app_update recomputes it when they move.

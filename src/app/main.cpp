@@ -188,6 +188,8 @@ EM_BOOL on_wheel(int, const EmscriptenWheelEvent* e, void*) {
 // redraw. A frame that changes nothing draws nothing, and the browser keeps showing the last one. A software
 // renderer (SwiftShader) pays for each pixel, so dragging the grid costs about the grid's area, not the window's.
 app::DamageTracker g_damage;
+std::vector<uint64_t> g_vertex_hash;  // render()'s buffers, kept from frame to frame
+std::vector<ImVec4> g_clips;
 
 // A lost WebGL context (a GPU reset, a driver update, the browser reclaiming memory) takes every GL object with
 // it, but not the app: the drawing, the models and the panels' state are in wasm memory. While it is lost no
@@ -238,7 +240,7 @@ uint64_t texture_key(const app::App& app, ImTextureID id) {
 double render(const app::App& app, ImDrawData* dd) {
   const ImGuiIO& io = ImGui::GetIO();
   app::damage_begin(g_damage, io.DisplaySize.x, io.DisplaySize.y);
-  std::vector<uint64_t> vertex_hash;
+  std::vector<uint64_t>& vertex_hash = g_vertex_hash;
   for (int l = 0; l < dd->CmdListsCount; ++l) {
     const ImDrawList* cl = dd->CmdLists[l];
     vertex_hash.resize(size_t(cl->VtxBuffer.Size));
@@ -275,7 +277,7 @@ double render(const app::App& app, ImDrawData* dd) {
   const float sx = io.DisplayFramebufferScale.x, sy = io.DisplayFramebufferScale.y;
   const int fb_h = int(io.DisplaySize.y * sy);
   double area = 0;
-  std::vector<ImVec4> clips;
+  std::vector<ImVec4>& clips = g_clips;
   for (const app::DamageRect& r : rects) {
     // The rectangle in framebuffer pixels, rounded outwards (GL's y runs up).
     const int x0 = int(std::floor(r.x0 * sx)), x1 = int(std::ceil(r.x1 * sx));

@@ -151,8 +151,10 @@ constexpr int kSparseMaxBatch = 1 << 30;
 constexpr int kSparseMaxBatch = kMR - 1;
 #endif
 
-void sparse_forward(const DensePacked& L, int B, float* Y, Act act, const std::vector<int32_t>& idx,
-                    const std::vector<float>& val, const std::vector<size_t>& start) {
+void sparse_forward(const DensePacked& L, int B, float* Y, Act act, const DenseScratch& nz) {
+  const std::vector<int32_t>& idx = nz.idx;
+  const std::vector<float>& val = nz.val;
+  const std::vector<size_t>& start = nz.start;
   constexpr int NP = kAccumulators / kVecs;
   const int panels = L.panels();
   // Panel groups outside, images inside: a group's weights stay in cache while every image passes over them.
@@ -225,7 +227,7 @@ void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L)
   }
 }
 
-void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act) {
+void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch) {
   if (B <= 0 || L.out <= 0) return;
   // Mostly zeros (a ReLU's output, an image's blank background): only the nonzero inputs are multiplied.
   const size_t n = size_t(L.in) * size_t(B);
@@ -233,20 +235,24 @@ void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act ac
   if (B <= kSparseMaxBatch)
     for (size_t i = 0; i < n; ++i) nnz += X[i] != 0.f;
   if (B <= kSparseMaxBatch && double(nnz) < kSparseBelow * double(n)) {
-    std::vector<int32_t> idx(nnz);
-    std::vector<float> val(nnz);
-    std::vector<size_t> start(size_t(B) + 1, 0);
+    DenseScratch local;
+    DenseScratch& nz = scratch ? *scratch : local;
+    // Sized by what the call could need (in * B), not by this input's nonzeros: a reused scratch then stops
+    // growing once the largest batch has been seen, whatever the inputs.
+    if (nz.idx.size() < n) nz.idx.resize(n);
+    if (nz.val.size() < n) nz.val.resize(n);
+    nz.start.assign(size_t(B) + 1, 0);
     size_t j = 0;
     for (int b = 0; b < B; ++b) {
       const float* x = X + size_t(b) * size_t(L.in);
       for (int k = 0; k < L.in; ++k)
         if (x[k] != 0.f) {
-          idx[j] = k;
-          val[j++] = x[k];
+          nz.idx[j] = k;
+          nz.val[j++] = x[k];
         }
-      start[size_t(b) + 1] = j;
+      nz.start[size_t(b) + 1] = j;
     }
-    return sparse_forward(L, B, Y, act, idx, val, start);
+    return sparse_forward(L, B, Y, act, nz);
   }
   if (B < kMR) return few_images(B, L, X, Y, act);
   // Panels outside, images inside: one panel's weights (in * kDensePanel floats) stay in L1 while every

@@ -7,6 +7,8 @@
 // the inner loop reads kDensePanel consecutive weights per input and broadcasts one input value per image.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "vae/model.hpp"
 
@@ -34,10 +36,18 @@ struct DensePacked {
   int panels() const { return (out + kDensePanel - 1) / kDensePanel; }
 };
 
+// The sparse path's lists of nonzero inputs, grown on demand; reuse one across calls.
+struct DenseScratch {
+  std::vector<int32_t> idx;   // input index of each nonzero, image after image (at least in * B long)
+  std::vector<float> val;     // its value
+  std::vector<size_t> start;  // (B + 1) where each image's nonzeros begin
+};
+
 // Packs W (out, in) row-major and b (out) into L.
 void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L);
-// Y (L.out, B) = act(W X + b) for X (L.in, B). X and Y must not overlap.
-void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act);
+// Y (L.out, B) = act(W X + b) for X (L.in, B). X and Y must not overlap. Without `scratch`, the sparse path
+// (mostly zero inputs) allocates its lists for the call.
+void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch = nullptr);
 // The same with plain loops on the unpacked weights: the reference the tests compare against.
 void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,
                              Act act);

@@ -19,7 +19,7 @@ const float* relu_stack(const std::vector<DensePacked>& layers, const float* X, 
   Buffer<float>* dst = &s.a;
   for (const DensePacked& L : layers) {
     dst->resize(std::max(dst->size(), size_t(L.out) * size_t(B)));
-    dense_forward(L, x, B, dst->data(), Act::Relu);
+    dense_forward(L, x, B, dst->data(), Act::Relu, &s.dense);
     x = dst->data();
     dst = dst == &s.a ? &s.b : &s.a;
   }
@@ -54,7 +54,7 @@ void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* lo
   const float* h = relu_stack(m.enc, X, B, s);
   Buffer<float>& head = other(s, h);
   head.resize(std::max(head.size(), size_t(2 * Z) * size_t(B)));
-  dense_forward(m.enc_head, h, B, head.data(), Act::Identity);
+  dense_forward(m.enc_head, h, B, head.data(), Act::Identity, &s.dense);
   for (int c = 0; c < B; ++c) {
     const float* col = head.data() + size_t(c) * size_t(2 * Z);
     std::copy(col, col + Z, mu + size_t(c) * size_t(Z));
@@ -64,7 +64,7 @@ void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* lo
 
 void infer_decode(const VaeInfer& m, const float* codes, int B, float* out, InferScratch& s, bool logits) {
   const float* g = relu_stack(m.dec, codes, B, s);
-  dense_forward(m.dec_out, g, B, out, logits ? Act::Identity : Act::Sigmoid);
+  dense_forward(m.dec_out, g, B, out, logits ? Act::Identity : Act::Sigmoid, &s.dense);
 }
 
 void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, size_t first_index, InferScratch& s,

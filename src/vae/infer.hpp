@@ -22,6 +22,7 @@ VaeInfer infer_make(const Vae& m);
 // Activations between layers, grown on demand; reuse one across calls.
 struct InferScratch {
   Buffer<float> a, b;
+  DenseScratch dense;
 };
 
 // X (D, B) -> mu, logvar (Z, B each), column-major.

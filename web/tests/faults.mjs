@@ -170,7 +170,9 @@ try {
     await page.mouse.down({ button });
     await waitFrames(1);
     await page.mouse.up({ button });
-    await waitFrames(1);
+    // The next frame sees the release and the panel acts on the click; what app_update derives from that (the
+    // morph of two slots, a grid view) is computed at the start of the frame after.
+    await waitFrames(2);
   };
   // A polyline in the rectangle r, points in [0, 1]^2, one frame per point.
   const drag = async (r, points, between = null) => {
