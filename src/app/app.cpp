@@ -143,6 +143,8 @@ void update_grid(App& app, std::chrono::steady_clock::time_point start) {
     grid_codes(app.map, app.model.arch.Z, through, job.view, job.codes);
     job.images.resize(size_t(job.view.n) * size_t(job.view.n) * size_t(app.model.arch.D));
     job.rows_done = 0;
+    // For the whole grid at once: however the frames slice it, the scratch is as large as the largest grid seen.
+    vae::infer_reserve_decode(app.infer, job.view.n * job.view.n, job.scratch);
   }
   const int n = job.view.n, Z = app.model.arch.Z, D = app.model.arch.D;
   for (bool first = true; job.rows_done < n; first = false) {

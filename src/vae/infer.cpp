@@ -62,6 +62,20 @@ void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* lo
   }
 }
 
+void infer_reserve_decode(const VaeInfer& m, int B, InferScratch& s) {
+  size_t widest_out = 0, widest_in = size_t(m.dec_out.in);
+  for (const DensePacked& L : m.dec) {
+    widest_out = std::max(widest_out, size_t(L.out));
+    widest_in = std::max(widest_in, size_t(L.in));
+  }
+  const size_t b = size_t(std::max(B, 0));
+  for (Buffer<float>* buf : {&s.a, &s.b})
+    if (buf->size() < widest_out * b) buf->resize(widest_out * b);
+  if (s.dense.idx.size() < widest_in * b) s.dense.idx.resize(widest_in * b);
+  if (s.dense.val.size() < widest_in * b) s.dense.val.resize(widest_in * b);
+  if (s.dense.start.capacity() < b + 1) s.dense.start.reserve(b + 1);
+}
+
 void infer_decode(const VaeInfer& m, const float* codes, int B, float* out, InferScratch& s, bool logits) {
   const float* g = relu_stack(m.dec, codes, B, s);
   dense_forward(m.dec_out, g, B, out, logits ? Act::Identity : Act::Sigmoid, &s.dense);

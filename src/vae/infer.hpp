@@ -25,6 +25,9 @@ struct InferScratch {
   DenseScratch dense;
 };
 
+// Grows s to what infer_decode needs for B codes, so that decoding any batch up to B (say, a grid in slices)
+// then allocates nothing and s's size does not depend on how the batch was sliced.
+void infer_reserve_decode(const VaeInfer& m, int B, InferScratch& s);
 // X (D, B) -> mu, logvar (Z, B each), column-major.
 void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* logvar, InferScratch& s);
 // codes (Z, B) -> out (D, B): Bernoulli means sigmoid(logits), or the logits themselves.
