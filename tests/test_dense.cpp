@@ -73,6 +73,7 @@ TEST_CASE("inputs that are mostly zero take the sparse path and give the dense p
   const int outs[] = {1, 7, kDensePanel + 1, 5 * kDensePanel - 3, 45};
   const int batches[] = {1, 3, 4, 7, 13};
   const float zero_shares[] = {0.1f, 0.3f, 0.5f, 0.9f, 1.f};
+  int sparse_runs = 0, dense_runs = 0;
   for (int in : ins)
     for (int out : outs) {
       const std::vector<float> W = uniform(size_t(out) * in, rng, -1, 1), b = uniform(size_t(out), rng, -1, 1);
@@ -84,13 +85,41 @@ TEST_CASE("inputs that are mostly zero take the sparse path and give the dense p
           for (float& x : X) x = rng.uniform() < zeros ? 0.f : x;
           if (B > 2) std::fill(X.begin() + in, X.begin() + 2 * in, 0.f);  // image 1 blank
           std::vector<float> Y(size_t(out) * B + 1, 7.f), R(size_t(out) * B);
-          dense_forward(L, X.data(), B, Y.data(), Act::Relu);
+          const DensePath path = dense_forward(L, X.data(), B, Y.data(), Act::Relu);
           dense_forward_reference(W.data(), b.data(), out, in, X.data(), B, R.data(), Act::Relu);
-          INFO("in " << in << " out " << out << " B " << B << " zeros " << zeros);
+          size_t nnz = 0;
+          for (float x : X) nnz += x != 0.f;
+          const bool sparse = B <= kDenseSparseMaxBatch && double(nnz) < kDenseSparseBelow * double(X.size());
+          INFO("in " << in << " out " << out << " B " << B << " zeros " << zeros << " path " << dense_path_name(path));
+          CHECK((path == DensePath::Sparse) == sparse);
+          (sparse ? sparse_runs : dense_runs) += 1;
           CHECK(max_rel_diff(Y.data(), R.data(), R.size()) < 1e-6 + 1e-7 * in);
           CHECK(Y.back() == 7.f);
         }
     }
+  // Both paths were exercised (on every build: the sparse path takes at least single images).
+  CHECK(sparse_runs > 100);
+  CHECK(dense_runs > 100);
+}
+
+TEST_CASE("a single mostly blank image takes the sparse path; a dense one and a big batch do not") {
+  Pcg32 rng(5, 5);
+  const int in = 784, out = 40;
+  const std::vector<float> W = uniform(size_t(out) * in, rng, -1, 1), b = uniform(size_t(out), rng, -1, 1);
+  DensePacked L;
+  dense_pack(W.data(), b.data(), out, in, L);
+  std::vector<float> x(in, 0.f);
+  for (int k = 300; k < 400; ++k) x[size_t(k)] = 1.f;  // 13 % ink, like a drawn digit
+  std::vector<float> y(out);
+  CHECK(dense_forward(L, x.data(), 1, y.data(), Act::Sigmoid) == DensePath::Sparse);
+  std::fill(x.begin(), x.end(), 0.5f);
+  CHECK(dense_forward(L, x.data(), 1, y.data(), Act::Sigmoid) != DensePath::Sparse);
+  CHECK(dense_forward(L, x.data(), 0, y.data(), Act::Sigmoid) == DensePath::None);
+  // 400 blank-ish images: sparse under WASM SIMD128, the blocked loop natively (AVX-512 panels, see dense.cpp).
+  std::vector<float> X(size_t(in) * 400, 0.f), Y(size_t(out) * 400);
+  for (size_t i = 0; i < X.size(); i += 9) X[i] = 1.f;
+  const DensePath big = dense_forward(L, X.data(), 400, Y.data(), Act::Relu);
+  CHECK(big == (kDenseSparseMaxBatch >= 400 ? DensePath::Sparse : DensePath::Blocked));
 }
 
 TEST_CASE("dense sigmoid is accurate and saturates without NaN") {

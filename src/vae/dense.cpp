@@ -227,8 +227,21 @@ void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L)
   }
 }
 
-void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch) {
-  if (B <= 0 || L.out <= 0) return;
+const double kDenseSparseBelow = kSparseBelow;
+const int kDenseSparseMaxBatch = kSparseMaxBatch;
+
+const char* dense_path_name(DensePath p) {
+  switch (p) {
+    case DensePath::None: return "none";
+    case DensePath::Sparse: return "sparse";
+    case DensePath::FewImages: return "few-images";
+    case DensePath::Blocked: return "blocked";
+  }
+  return "?";
+}
+
+DensePath dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch) {
+  if (B <= 0 || L.out <= 0) return DensePath::None;
   // Mostly zeros (a ReLU's output, an image's blank background): only the nonzero inputs are multiplied.
   const size_t n = size_t(L.in) * size_t(B);
   size_t nnz = 0;
@@ -252,9 +265,13 @@ void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act ac
         }
       nz.start[size_t(b) + 1] = j;
     }
-    return sparse_forward(L, B, Y, act, nz);
+    sparse_forward(L, B, Y, act, nz);
+    return DensePath::Sparse;
   }
-  if (B < kMR) return few_images(B, L, X, Y, act);
+  if (B < kMR) {
+    few_images(B, L, X, Y, act);
+    return DensePath::FewImages;
+  }
   // Panels outside, images inside: one panel's weights (in * kDensePanel floats) stay in L1 while every
   // image passes over them, so the weights are read from memory once per call.
   const int full = B / kMR * kMR;
@@ -262,6 +279,7 @@ void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act ac
     for (int b0 = 0; b0 < full; b0 += kMR) block<kMR, 1>(L, p, X, b0, Y, act);
     if (full < B) tail_block(B - full, L, p, X, full, Y, act);
   }
+  return DensePath::Blocked;
 }
 
 void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,

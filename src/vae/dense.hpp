@@ -43,11 +43,25 @@ struct DenseScratch {
   std::vector<size_t> start;  // (B + 1) where each image's nonzeros begin
 };
 
+// Which loop a dense_forward call ran, so that tests can hold each path to the reference and see it taken.
+enum class DensePath {
+  None,       // nothing to do (B or out is 0)
+  Sparse,     // only the nonzero inputs multiplied (under kDenseSparseBelow nonzero, batch <= kDenseSparseMaxBatch)
+  FewImages,  // dense, a batch smaller than one register block
+  Blocked,    // dense, register blocks of images over each weight panel
+};
+const char* dense_path_name(DensePath p);
+// The sparse path's switch: a share of nonzero inputs below this, in a batch of at most kDenseSparseMaxBatch
+// images (every batch under WASM SIMD128; natively only batches the blocked loop cannot beat, see dense.cpp).
+extern const double kDenseSparseBelow;
+extern const int kDenseSparseMaxBatch;
+
 // Packs W (out, in) row-major and b (out) into L.
 void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L);
 // Y (L.out, B) = act(W X + b) for X (L.in, B). X and Y must not overlap. Without `scratch`, the sparse path
-// (mostly zero inputs) allocates its lists for the call.
-void dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch = nullptr);
+// (mostly zero inputs) allocates its lists for the call. Returns the path it took.
+DensePath dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act,
+                        DenseScratch* scratch = nullptr);
 // The same with plain loops on the unpacked weights: the reference the tests compare against.
 void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,
                              Act act);
