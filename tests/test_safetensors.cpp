@@ -223,6 +223,68 @@ TEST_CASE("json_quote escapes every control character and round-trips through js
 
 // ---------------------------------------------------------------- binary16
 
+namespace {
+
+// An independent binary16 rounding, written from IEEE 754's definition: the reference Eigen::half is held to.
+uint32_t ref_shift_round_even(uint32_t v, uint32_t shift) {
+  const uint32_t kept = v >> shift, rest = v & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+  return kept + ((rest > half || (rest == half && (kept & 1u))) ? 1u : 0u);
+}
+uint16_t ref_f32_to_f16(uint32_t b) {
+  const uint32_t sign = (b >> 16) & 0x8000u, exp = (b >> 23) & 0xFFu, mant = b & 0x7FFFFFu;
+  if (exp == 0xFF) return uint16_t(sign | (mant ? 0x7E00u : 0x7C00u));
+  const int e = int(exp) - 112;
+  if (e >= 31) return uint16_t(sign | 0x7C00u);
+  if (e <= 0) return uint16_t(e < -10 ? sign : sign | ref_shift_round_even(mant | 0x800000u, uint32_t(14 - e)));
+  return uint16_t(sign | ((uint32_t(e) << 10) + ref_shift_round_even(mant, 13)));
+}
+double ref_f16_value(uint16_t h) {
+  const int exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+  const double v = exp == 0 ? std::ldexp(mant, -24) : std::ldexp(1024 + mant, exp - 25);
+  return (h & 0x8000) ? -v : v;
+}
+
+}  // namespace
+
+TEST_CASE("Eigen::half converts exactly as IEEE 754 rounding does: every half, and a sweep of floats") {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = f16_to_f32(uint16_t(h));
+    const int exp = (h >> 10) & 0x1F;
+    INFO("half 0x" << std::hex << h);
+    if (exp == 31 && (h & 0x3FF)) {
+      CHECK(std::isnan(f));
+      continue;
+    }
+    if (exp == 31) CHECK(f == ((h & 0x8000) ? -1 : 1) * std::numeric_limits<float>::infinity());
+    else CHECK(double(f) == ref_f16_value(uint16_t(h)));
+    CHECK(f32_to_f16(f) == h);  // and back
+  }
+  // Every 509th float bit pattern (all signs and exponents, 8.4 million values) plus the halfway points
+  // between neighbouring halves, where ties to even decide.
+  size_t checked = 0, mismatches = 0;
+  auto one = [&](uint32_t b) {
+    float x;
+    std::memcpy(&x, &b, 4);
+    const uint16_t got = f32_to_f16(x), want = ref_f32_to_f16(b);
+    const bool nan = std::isnan(x);
+    if (nan ? (got & 0x7C00u) != 0x7C00u || !(got & 0x3FFu) : got != want) {
+      if (++mismatches < 5) FAIL_CHECK("float bits 0x" << std::hex << b << ": 0x" << got << ", expected 0x" << want);
+    }
+    ++checked;
+  };
+  for (uint64_t b = 0; b <= 0xFFFFFFFFull; b += 509) one(uint32_t(b));
+  for (uint32_t h = 0; h < 0x7C00; ++h) {
+    const double mid = (ref_f16_value(uint16_t(h)) + ref_f16_value(uint16_t(h + 1))) / 2;
+    const float m = float(mid);  // exact: a half's neighbours differ in 11 bits
+    uint32_t b;
+    std::memcpy(&b, &m, 4);
+    one(b);
+    one(b | 0x80000000u);
+  }
+  CHECK(mismatches == 0);
+  CHECK(checked > 8000000);
+}
+
 TEST_CASE("f32_to_f16 gives the known bit patterns") {
   CHECK(f32_to_f16(1.0f) == 0x3C00);
   CHECK(f32_to_f16(65504.0f) == 0x7BFF);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <unordered_set>
 
+#include <Eigen/Core>
+
 #include "vae/json.hpp"
 
 namespace vae {
@@ -30,48 +32,13 @@ float bits_float(uint32_t b) {
   return x;
 }
 
-// Rounds v >> shift to nearest, ties to even (1 <= shift <= 31).
-uint32_t shift_round_even(uint32_t v, uint32_t shift) {
-  const uint32_t kept = v >> shift;
-  const uint32_t rest = v & ((1u << shift) - 1u);
-  const uint32_t half = 1u << (shift - 1u);
-  return kept + ((rest > half || (rest == half && (kept & 1u))) ? 1u : 0u);
-}
-
 }  // namespace
 
-uint16_t f32_to_f16(float x) {
-  const uint32_t b = float_bits(x);
-  const uint32_t sign = (b >> 16) & 0x8000u;
-  const uint32_t exp = (b >> 23) & 0xFFu;
-  const uint32_t mant = b & 0x7FFFFFu;
-  if (exp == 0xFF) {
-    if (mant == 0) return static_cast<uint16_t>(sign | 0x7C00u);               // +-Inf
-    return static_cast<uint16_t>(sign | 0x7E00u | (mant >> 13));                // quiet NaN, top payload kept
-  }
-  const int e = static_cast<int>(exp) - 112;
-  if (e >= 31) return static_cast<uint16_t>(sign | 0x7C00u);                    // overflow
-  if (e <= 0) {
-    // Subnormal (or zero) half: (1.mant * 2^23) >> (14 - e). Below 2^-25 (e < -10) everything rounds to 0.
-    if (e < -10) return static_cast<uint16_t>(sign);
-    const uint32_t m = mant | 0x800000u;
-    return static_cast<uint16_t>(sign | shift_round_even(m, static_cast<uint32_t>(14 - e)));  // 0x400 = min normal
-  }
-  // Normal: drop 13 mantissa bits; a carry out of the mantissa bumps the exponent (up to 0x7C00 = Inf).
-  return static_cast<uint16_t>(sign | ((static_cast<uint32_t>(e) << 10) + shift_round_even(mant, 13)));
-}
+// Eigen's own binary16 (F16C instructions where the build has them, its bit-exact portable code elsewhere);
+// tests/test_safetensors.cpp holds it to an independent reference on every half and a sweep of floats.
+uint16_t f32_to_f16(float x) { return Eigen::numext::bit_cast<uint16_t>(Eigen::half(x)); }
 
-float f16_to_f32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1Fu;
-  const uint32_t mant = h & 0x3FFu;
-  if (exp == 0) {
-    const float v = static_cast<float>(mant) * 5.9604644775390625e-8f;  // mant * 2^-24, exact
-    return sign ? -v : v;
-  }
-  if (exp == 31) return bits_float(sign | 0x7F800000u | (mant << 13));   // Inf or NaN
-  return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
-}
+float f16_to_f32(uint16_t h) { return static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(h)); }
 
 // ---- StFile ----
 

@@ -63,8 +63,8 @@ Status st_save(const std::string& path, const StFile& f, DType dtype);
 // (models, checkpoints, PNGs) goes through this.
 Status file_write_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
-// IEEE 754 binary16 <-> binary32. f32_to_f16 rounds to nearest, ties to even; overflow gives +-Inf;
-// NaN stays NaN (quiet, top payload bits kept); subnormal halves are produced and read exactly.
+// IEEE 754 binary16 <-> binary32, by Eigen::half. f32_to_f16 rounds to nearest, ties to even; overflow gives
+// +-Inf; NaN stays NaN (the writers refuse non-finite weights before converting); subnormal halves are exact.
 uint16_t f32_to_f16(float x);
 const char* dtype_name(DType d);  // "F32", "F16"
 // The dtype to write a file back in: F16 if every tensor was F16, else F32.
