@@ -75,6 +75,83 @@ TEST_CASE("linear layer computes W x + b with W stored row-major (out, in)") {
   CHECK(y(1, 1) == Approx(16));
 }
 
+TEST_CASE("the reparameterisation uses sigma = exp(logvar / 2): z and its gradients by hand") {
+  Matrix mu(2, 2), logvar(2, 2), eps(2, 2), z;
+  mu << 1.f, 0.f, -2.f, 3.f;
+  logvar << 0.f, std::log(0.25f), std::log(4.f), 0.f;  // sigma 1, 0.5 / 2, 1
+  eps << 0.5f, 2.f, -1.f, 0.f;
+  reparam_forward(mu, logvar, eps, z);
+  CHECK(z(0, 0) == Approx(1.5));       // 1 + 1 * 0.5
+  CHECK(z(0, 1) == Approx(1.0));       // 0 + 0.5 * 2
+  CHECK(z(1, 0) == Approx(-4.0));      // -2 + 2 * -1
+  CHECK(z(1, 1) == Approx(3.0));       // 3 + 1 * 0
+  Matrix dz(2, 2), dmu = Matrix::Constant(2, 2, 10.f), dlogvar = Matrix::Constant(2, 2, 10.f);
+  dz << 1.f, 4.f, 3.f, -2.f;
+  reparam_backward(logvar, eps, dz, dmu, dlogvar);
+  // dmu += dz; dlogvar += dz * eps * sigma / 2 (dz/dlogvar = eps * d exp(logvar / 2) / dlogvar).
+  CHECK(dmu(0, 0) == Approx(11));
+  CHECK(dmu(1, 1) == Approx(8));
+  CHECK(dlogvar(0, 0) == Approx(10 + 1 * 0.5 * 1 / 2.0));
+  CHECK(dlogvar(0, 1) == Approx(10 + 4 * 2 * 0.5 / 2.0));
+  CHECK(dlogvar(1, 0) == Approx(10 + 3 * -1 * 2 / 2.0));
+  CHECK(dlogvar(1, 1) == Approx(10));
+}
+
+TEST_CASE("ReLU, the BCE and KL gradients and the linear layer's backward match hand-computed values") {
+  Matrix y(2, 2);
+  y << -1.f, 2.f, 0.f, 0.5f;
+  relu_forward(y);
+  CHECK(y(0, 0) == 0.f);
+  CHECK(y(0, 1) == 2.f);
+  CHECK(y(1, 0) == 0.f);
+  CHECK(y(1, 1) == 0.5f);
+  Matrix dy = Matrix::Constant(2, 2, 3.f);
+  relu_backward(y, dy);  // passes only where the output is positive
+  CHECK(dy(0, 0) == 0.f);
+  CHECK(dy(0, 1) == 3.f);
+  CHECK(dy(1, 0) == 0.f);
+  CHECK(dy(1, 1) == 3.f);
+
+  Matrix logits(2, 1), x(2, 1), dl;
+  logits << 0.f, std::log(3.f);  // sigmoid 1/2 and 3/4
+  x << 1.f, 0.25f;
+  bce_backward(logits, x, 2.f, dl);
+  CHECK(dl(0, 0) == Approx(2 * (0.5 - 1)));
+  CHECK(dl(1, 0) == Approx(2 * (0.75 - 0.25)));
+
+  Matrix mu(2, 1), logvar(2, 1), dmu = Matrix::Zero(2, 1), dlv = Matrix::Zero(2, 1);
+  mu << 1.5f, -2.f;
+  logvar << std::log(3.f), 0.f;
+  kl_backward(mu, logvar, 0.5f, dmu, dlv);
+  CHECK(dmu(0, 0) == Approx(0.75));             // 0.5 * mu
+  CHECK(dmu(1, 0) == Approx(-1.0));
+  CHECK(dlv(0, 0) == Approx(0.5 * (3 - 1) / 2.0));  // 0.5 * (sigma^2 - 1) / 2
+  CHECK(dlv(1, 0) == Approx(0.0).margin(1e-7));
+
+  // Y = W X + b with W = [[1 2 3], [4 5 6]]: dW = dY X^T, db = row sums of dY, dX = W^T dY.
+  Vae m = vae_make(tiny_arch(3, {2}, 1), 1);
+  const Linear& L = m.layout.enc[0];
+  const float w[] = {1, 2, 3, 4, 5, 6};
+  std::copy(w, w + 6, m.params.begin() + std::ptrdiff_t(L.w));
+  Matrix X(3, 2), dY(2, 2), dX;
+  X << 1, 0, 1, 1, 1, 2;
+  dY << 1, 2, -1, 0.5f;
+  Buffer<float> grads(m.layout.total, 0.f);
+  linear_backward(m.params.data(), L, X, dY, grads.data(), &dX);
+  const float* dW = grads.data() + L.w;
+  // dW row 0 = 1 * (1, 1, 1) + 2 * (0, 1, 2) = (1, 3, 5); row 1 = -1 * (1, 1, 1) + 0.5 * (0, 1, 2) = (-1, -0.5, 0)
+  const float want_dW[] = {1, 3, 5, -1, -0.5f, 0};
+  for (int i = 0; i < 6; ++i) CHECK(dW[i] == Approx(want_dW[i]).margin(1e-6));
+  CHECK(grads[L.b] == Approx(3));
+  CHECK(grads[L.b + 1] == Approx(-0.5));
+  // dX column 0 = W^T (1, -1) = (-3, -3, -3); column 1 = W^T (2, 0.5) = (4, 6.5, 9)
+  CHECK(dX(0, 0) == Approx(-3));
+  CHECK(dX(2, 0) == Approx(-3));
+  CHECK(dX(0, 1) == Approx(4));
+  CHECK(dX(1, 1) == Approx(6.5));
+  CHECK(dX(2, 1) == Approx(9));
+}
+
 TEST_CASE("layout names every tensor PyTorch-style with (out, in) shapes") {
   Layout lay = layout_make(tiny_arch(784, {512, 256}, 2));
   std::vector<std::string> names;
@@ -215,6 +292,50 @@ TEST_CASE("the importance-weighted bound approaches log p(x) integrated numerica
   }
   CHECK(mean1 < mean10);
   CHECK(mean10 < exact[0] + 0.01);
+}
+
+TEST_CASE("the one-sample ELBO's mean over many draws is the quadrature of E_q[log p(x|z)] minus the KL") {
+  // A 1-D latent, as in the test above: E_q[log p(x|z)] = integral N(z; mu, sigma^2) log p(x|z) dz by quadrature,
+  // with sigma = exp(logvar / 2) computed here, and the closed-form KL by hand. The posterior is made narrow
+  // (logvar near -2.8, sigma near 1/4) so that a sampler with the wrong spread gives a different mean.
+  const int D = 6, N = 40000;
+  Vae m = vae_make(tiny_arch(D, {8}, 1), 9);
+  Pcg32 rng(4, 4);
+  for (float& p : m.params) p += 0.3f * rng.normal();
+  m.params[m.layout.enc_logvar.b] -= 2.8f;
+  Matrix x(D, 1);
+  for (int d = 0; d < D; ++d) x(d, 0) = rng.uniform() < 0.5f ? 1.f : 0.f;
+
+  Workspace ws;
+  vae_encode(m, x, ws);
+  const double mu = ws.mu(0, 0), logvar = ws.logvar(0, 0), sigma = std::exp(0.5 * logvar);
+  const double kl = 0.5 * (mu * mu + sigma * sigma - 1 - logvar);
+  const int steps = 4001;
+  Matrix zs(1, steps);
+  for (int i = 0; i < steps; ++i) zs(0, i) = float(mu + sigma * (-8.0 + 16.0 * i / (steps - 1)));
+  vae_decode_logits(m, zs, ws);
+  double expected_log_px_z = 0;
+  for (int i = 0; i < steps; ++i) {
+    double log_px_z = 0;
+    for (int d = 0; d < D; ++d) {
+      const double l = ws.logits(d, i);
+      log_px_z += x(d, 0) * l - (std::max(l, 0.0) + std::log1p(std::exp(-std::fabs(l))));
+    }
+    const double u = -8.0 + 16.0 * i / (steps - 1);
+    expected_log_px_z += log_px_z * std::exp(-0.5 * u * u - kHalfLog2Pi) * (16.0 / (steps - 1));
+  }
+  const double expected_elbo = expected_log_px_z - kl;
+
+  Matrix X = x.replicate(1, N), eps(1, N);
+  for (int i = 0; i < N; ++i) eps(0, i) = rng.normal();
+  vae_forward(m, X, eps, ws);
+  double mean = 0, sq = 0;
+  for (int i = 0; i < N; ++i) mean += -(ws.rec[i] + ws.kl[i]) / N;
+  for (int i = 0; i < N; ++i) sq += std::pow(-(ws.rec[i] + ws.kl[i]) - mean, 2);
+  const double se = std::sqrt(sq / (N - 1) / N);
+  INFO("Monte Carlo " << mean << " +- " << se << ", quadrature " << expected_elbo << ", sigma " << sigma);
+  CHECK(ws.kl[0] == Approx(kl).epsilon(1e-5));
+  CHECK(std::fabs(mean - expected_elbo) < 4 * se + 1e-4);
 }
 
 TEST_CASE("the one-sample ELBO over a set does not depend on batching or threads") {

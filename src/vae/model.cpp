@@ -280,7 +280,6 @@ void iwae_from_posterior(const MatRef<T>& X, const Mat<T>& mu, const Mat<T>& log
   Mat<T> eps(Z, chunk), z(Z, chunk), logits;
   for (int b = 0; b < B; ++b) {
     Pcg32 rng(prng_mix(seed, first_index + size_t(b)), 0x1a5);
-    const Vec<T> sigma = (T(0.5) * logvar.col(b).array()).exp().matrix();
     const double half_sum_logvar = 0.5 * double(logvar.col(b).sum());
     // Running log-sum-exp over the K log-weights, in double.
     double max_w = -INFINITY, sum_exp = 0.0;
@@ -289,7 +288,7 @@ void iwae_from_posterior(const MatRef<T>& X, const Mat<T>& mu, const Mat<T>& log
       eps.resize(Z, n);
       for (int j = 0; j < n; ++j)
         for (int d = 0; d < Z; ++d) eps(d, j) = T(rng.normal());
-      z = (eps.array().colwise() * sigma.array()).colwise() + mu.col(b).array();
+      reparam_forward<T>(mu.col(b).replicate(1, n), logvar.col(b).replicate(1, n), eps, z);
       decode_logits(z, logits);
       // log p(x|z_k) = -sum_d softplus(l_dk) - x_d l_dk; the x-term is one matrix-vector product.
       const RowVec<T> log_px_z = (X.col(b).transpose() * logits) - softplus(logits).colwise().sum().matrix();
