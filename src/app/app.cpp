@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "app/export.hpp"
+#include "app/input_key.hpp"
 #include "vae/json.hpp"
 #include "vae/safetensors.hpp"
 
@@ -177,31 +178,22 @@ void update_grid(App& app, std::chrono::steady_clock::time_point start) {
 }
 
 void update_samples(App& app) {
-  const uint64_t options = uint64_t(app.sample_count) << 32 | uint64_t(std::lround(app.temperature * 1000.f));
-  if (app.samples_key[0] == app.model_generation && app.samples_key[1] == app.sample_seed &&
-      app.samples_key[2] == options)
-    return;
+  const uint64_t key = InputKey().add(app.model_generation).add(app.sample_seed).add(app.sample_count)
+                           .add(app.temperature).value();
+  if (key == app.samples_key) return;
   app.sample_codes = prior_codes(app.model.arch.Z, app.sample_count, app.temperature, app.sample_seed);
   decode_codes(app.infer, app.sample_codes, app.sample_count, app.sample_images);
-  app.samples_key[0] = app.model_generation;
-  app.samples_key[1] = app.sample_seed;
-  app.samples_key[2] = options;
+  app.samples_key = key;
   ++app.samples_version;
 }
 
 void update_morph(App& app) {
   const bool ready = !app.slot_a.z.empty() && !app.slot_b.z.empty();
-  std::string key = std::to_string(app.model_generation) + (app.slerp ? "s" : "l");
-  if (ready) {
-    char buf[32];
-    for (const std::vector<float>* z : {&app.slot_a.z, &app.slot_b.z})
-      for (float v : *z) {
-        std::snprintf(buf, sizeof buf, ",%a", double(v));
-        key += buf;
-      }
-  }
-  if (key == app.morph_key) return;
-  app.morph_key = key;
+  InputKey k;
+  k.add(app.model_generation).add(app.slerp);
+  if (ready) k.add(app.slot_a.z).add(app.slot_b.z);
+  if (k.value() == app.morph_key) return;
+  app.morph_key = k.value();
   app.morph_codes.clear();
   app.morph_images.clear();
   if (ready) {
@@ -233,6 +225,10 @@ void app_update(App& app) {
 }
 
 bool app_busy(const App& app) { return !app.model_name.empty() && (app.grid_job.active || !grid_shows_view(app)); }
+
+uint64_t slot_key(const Slot& slot, uint64_t model_generation) {
+  return InputKey().add(slot.what).add(slot.z).add(slot.image).add(model_generation).value();
+}
 
 bool app_slot_from_drawing(const App& app, Slot& slot) {
   if (app.analysis.empty) return false;

@@ -40,7 +40,7 @@ struct Textures {
   Texture canvas, input, recon, samples, grid, sheet, morph, strip, probe, slot_a, slot_b, map;
   uint64_t canvas_v = ~0ull, analysis_v = ~0ull, grid_v = ~0ull, samples_v = ~0ull, morph_v = ~0ull, probe_v = ~0ull;
   int morph_frame = -1;
-  std::string slot_a_key, slot_b_key;
+  uint64_t slot_a_key = 0, slot_b_key = 0;  // slot_key() of what each slot texture shows
   uint64_t map_generation = ~0ull;  // the map's points: the model, view and size in pixels they were drawn for
   float map_view[3] = {0, 0, 0};
   int map_side = 0;
@@ -131,7 +131,7 @@ struct App {
   int sample_count = 16;
   uint64_t sample_seed = 1;
   std::vector<float> sample_codes, sample_images;
-  uint64_t samples_key[3] = {~0ull, 0, 0};  // generation, seed, (count, temperature) when computed
+  uint64_t samples_key = 0;  // InputKey of the model generation, seed, count and temperature when computed
   uint64_t samples_version = 0;
 
   // ---- the morph between two slots ----
@@ -142,7 +142,7 @@ struct App {
   static constexpr int kMorphFrames = 48;  // precomputed, so playing decodes nothing
   std::vector<float> morph_codes, morph_images;
   uint64_t morph_version = 0;
-  std::string morph_key;
+  uint64_t morph_key = 0;  // InputKey of the model generation, slerp and both slots' codes when computed
 
   // ---- PNGs to save: the platform takes them (a file natively, a download in the browser) ----
   std::vector<std::pair<std::string, std::vector<uint8_t>>> saves;
@@ -173,6 +173,9 @@ const std::vector<float>& app_drawing_code(const App& app);
 // The slot from the drawing, a sample, or a grid cell.
 bool app_slot_from_drawing(const App& app, Slot& slot);
 void app_slot_from_code(const App& app, const std::string& what, const float* z, Slot& slot);
+// The cache key of a slot's thumbnail: what it holds (its label, every dimension of its code, its image) and
+// the model it was made with.
+uint64_t slot_key(const Slot& slot, uint64_t model_generation);
 // Puts an image (D values) on the canvas as one undoable step.
 void app_send_to_canvas(App& app, const std::vector<float>& image);
 // Queues a PNG of the drawing, its reconstruction, the grid or the morph strip (name like "vae-grid.png").

@@ -95,9 +95,9 @@ void refresh_textures(App& app) {
     texture_update(tx.morph, image_at(app.morph_images, frame, D), side, side);
     tx.morph_frame = frame;
   }
-  for (auto [slot, tex, key] : {std::tuple<Slot*, Texture*, std::string*>{&app.slot_a, &tx.slot_a, &tx.slot_a_key},
+  for (auto [slot, tex, key] : {std::tuple<Slot*, Texture*, uint64_t*>{&app.slot_a, &tx.slot_a, &tx.slot_a_key},
                                 {&app.slot_b, &tx.slot_b, &tx.slot_b_key}}) {
-    const std::string k = slot->what + std::to_string(slot->z.empty() ? 0.f : slot->z[0]) + std::to_string(app.model_generation);
+    const uint64_t k = slot_key(*slot, app.model_generation);
     if (*key != k && !slot->image.empty()) {
       texture_update(*tex, slot->image, side, side);
       *key = k;
