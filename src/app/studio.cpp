@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "vae/figures.hpp"
 #include "vae/train.hpp"
 
 namespace app {
@@ -45,8 +46,8 @@ void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, cons
   vae::Pcg32 rng(kAnalysisSeed, 1);
   vae::Matrix eps(Z, kPosteriorSamples);
   for (int i = 0; i < eps.size(); ++i) eps.data()[i] = rng.normal();
-  vae::Matrix zs = (eps.array().colwise() * Eigen::Map<const Eigen::ArrayXf>(out.sigma.data(), Z)).matrix();
-  zs.colwise() += mu.col(0);
+  vae::Matrix zs;
+  vae::reparam_forward<float>(mu.replicate(1, kPosteriorSamples), logvar.replicate(1, kPosteriorSamples), eps, zs);
   vae::Matrix logits(D, kPosteriorSamples);
   vae::infer_decode(m, zs.data(), kPosteriorSamples, logits.data(), s, true);
   const Eigen::Map<const vae::Matrix> X(input.data(), D, 1);
@@ -68,21 +69,7 @@ void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, cons
 }
 
 std::vector<double> nll_percentiles_from_meta(const vae::Metadata& meta) {
-  std::vector<double> v;
-  const std::string s = vae::meta_get(meta, "test.nll_percentiles");
-  size_t start = 0;
-  while (start < s.size()) {
-    const size_t comma = s.find(',', start);
-    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    char* end = nullptr;
-    const double x = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0' || !std::isfinite(x)) return {};
-    v.push_back(x);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (v.size() != 101 || !std::is_sorted(v.begin(), v.end())) return {};
-  return v;
+  return vae::meta_nll_percentiles(meta, "test");
 }
 
 double percentile_of_nll(const std::vector<double>& q, double nll) {
@@ -143,10 +130,7 @@ void grid_codes(const vae::LatentMap& map, int Z, const std::vector<float>& thro
 }
 
 std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed) {
-  vae::Pcg32 rng(seed, 0x5a);
-  std::vector<float> z(size_t(Z) * size_t(std::max(count, 0)));
-  for (float& v : z) v = temperature * rng.normal();
-  return z;
+  return vae::prior_codes(Z, count, temperature, seed);
 }
 
 std::vector<float> morph_codes(const std::vector<float>& a, const std::vector<float>& b, int steps, bool spherical) {

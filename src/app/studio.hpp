@@ -38,8 +38,8 @@ struct Analysis {
 void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
                    Analysis& out, bool with_iw = true);
 
-// The test set's -log p(x) at percentiles 0, 1, ..., 100 from the model's metadata ("test.nll_percentiles");
-// empty when the model file has none.
+// The test set's -log p(x) at percentiles 0, 1, ..., 100 from the model's metadata ("test.nll_percentiles",
+// parsed by vae::meta_nll_percentiles); empty when the model file has none.
 std::vector<double> nll_percentiles_from_meta(const vae::Metadata& meta);
 // Share (0..100) of the test set whose -log p(x) is above nll (so whose log p(x) is below the drawing's).
 double percentile_of_nll(const std::vector<double>& nll_percentiles, double nll);
@@ -74,7 +74,7 @@ void grid_codes(const vae::LatentMap& map, int Z, const std::vector<float>& thro
 // Decoder means for codes (count, Z) row-major -> images (count, D).
 void decode_codes(const vae::VaeInfer& m, const std::vector<float>& codes, int count, std::vector<float>& images);
 
-// count codes from the prior N(0, t^2 I) with the project PRNG: (count, Z) row-major.
+// count codes from the prior N(0, t^2 I): (count, Z) row-major; vae::prior_codes, the same codes as `vae sample`.
 std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed);
 
 // The morph: `steps` codes from a to b (inclusive), linear or spherical.

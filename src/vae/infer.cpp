@@ -93,4 +93,16 @@ void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, siz
   }, out);
 }
 
+double infer_encode_flops(const VaeInfer& m) {
+  double f = 2.0 * m.enc_head.in * m.enc_head.out;
+  for (const DensePacked& L : m.enc) f += 2.0 * L.in * L.out;
+  return f;
+}
+
+double infer_decode_flops(const VaeInfer& m) {
+  double f = 2.0 * m.dec_out.in * m.dec_out.out;
+  for (const DensePacked& L : m.dec) f += 2.0 * L.in * L.out;
+  return f;
+}
+
 }  // namespace vae

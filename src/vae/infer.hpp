@@ -36,4 +36,9 @@ void infer_decode(const VaeInfer& m, const float* codes, int B, float* out, Infe
 void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, size_t first_index, InferScratch& s,
                 std::vector<double>& out);
 
+// Floating-point operations per image of infer_encode and infer_decode: 2 * in * out summed over the packed
+// layers (enc_head included), the multiply-adds of the matrix products; biases and activations not counted.
+double infer_encode_flops(const VaeInfer& m);
+double infer_decode_flops(const VaeInfer& m);
+
 }  // namespace vae

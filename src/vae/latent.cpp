@@ -1,8 +1,10 @@
-// Grid coordinates, the normal CDF and its inverse, and interpolation.
+// Grid coordinates, the normal CDF and its inverse, interpolation, and prior samples.
 #include "vae/latent.hpp"
 
 #include <algorithm>
 #include <cmath>
+
+#include "vae/prng.hpp"
 
 namespace vae {
 
@@ -70,6 +72,13 @@ std::vector<float> slerp(const std::vector<float>& a, const std::vector<float>& 
   std::vector<float> r(a.size());
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) r[i] = float(wa * a[i] + wb * b[i]);
   return r;
+}
+
+std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed) {
+  Pcg32 rng(seed, kPriorStream);
+  std::vector<float> z(size_t(std::max(Z, 0)) * size_t(std::max(count, 0)));
+  for (float& v : z) v = temperature * rng.normal();
+  return z;
 }
 
 }  // namespace vae

@@ -1,6 +1,7 @@
 // Latent-space geometry shared by the CLI and the studio: grid coordinates (Kingma & Welling 2013, Fig. 4),
-// the Gaussian's inverse CDF, and interpolation between codes. Pure functions; no model here.
+// the Gaussian's inverse CDF, interpolation between codes and draws from the prior. Pure functions; no model here.
 #pragma once
+#include <cstdint>
 #include <vector>
 
 namespace vae {
@@ -20,5 +21,12 @@ double normal_cdf(double x);
 // (Shoemake 1985; White 2016 for latent spaces), falling back to linear when a and b are nearly parallel.
 std::vector<float> lerp(const std::vector<float>& a, const std::vector<float>& b, float t);
 std::vector<float> slerp(const std::vector<float>& a, const std::vector<float>& b, float t);
+
+// The PRNG stream of prior samples (Pcg32(seed, kPriorStream)), so that `vae sample` and the studio's sample
+// panel draw the same codes for the same seed.
+constexpr uint64_t kPriorStream = 0x5a;
+// count codes from the prior N(0, t^2 I): (count, Z) row-major, i.e. (Z, count) column-major, one normal
+// draw per value in memory order.
+std::vector<float> prior_codes(int Z, int count, float temperature, uint64_t seed);
 
 }  // namespace vae

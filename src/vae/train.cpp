@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
 
@@ -106,9 +107,9 @@ Status checkpoint_write(const std::string& path, const TrainConfig& cfg, const T
   meta_set(meta, "checkpoint.best_epoch", std::to_string(st.best_epoch));
   meta_set(meta, "checkpoint.best_val_elbo", std::isfinite(st.best_val) ? fmt_double(st.best_val) : "none");
   StFile f = model_to_st(st.model, meta);
-  add_slots(f, st.model.layout, "adam.m.", st.adam_m);
-  add_slots(f, st.model.layout, "adam.v.", st.adam_v);
-  add_slots(f, st.model.layout, "best.", st.best);
+  add_slots(f, st.model.layout, kCheckpointAdamM, st.adam_m);
+  add_slots(f, st.model.layout, kCheckpointAdamV, st.adam_v);
+  add_slots(f, st.model.layout, kCheckpointBest, st.best);
   return st_save(path, f, DType::F32);
 }
 
@@ -127,8 +128,9 @@ Status checkpoint_read(const std::string& path, const TrainConfig& cfg, TrainSta
     return Status::error(path + ": checkpoint metadata (epoch, step) missing or malformed");
   TrainState r;
   r.model = st.model;
-  if (!(s = read_slots(f, r.model.layout, "", r.model.params)) || !(s = read_slots(f, r.model.layout, "adam.m.", r.adam_m)) ||
-      !(s = read_slots(f, r.model.layout, "adam.v.", r.adam_v)) || !(s = read_slots(f, r.model.layout, "best.", r.best)))
+  if (!(s = read_slots(f, r.model.layout, "", r.model.params)) || !(s = read_slots(f, r.model.layout, kCheckpointAdamM, r.adam_m)) ||
+      !(s = read_slots(f, r.model.layout, kCheckpointAdamV, r.adam_v)) ||
+      !(s = read_slots(f, r.model.layout, kCheckpointBest, r.best)))
     return s.with_context(path);
   const std::string bv = f.meta("checkpoint.best_val_elbo");
   if (bv != "none") {
@@ -146,6 +148,32 @@ Status checkpoint_read(const std::string& path, const TrainConfig& cfg, TrainSta
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 }  // namespace
+
+Status checkpoint_model_set(const StFile& f, const std::string& prefix, bool checkpoint, Vae& m) {
+  StFile part;
+  part.metadata = f.metadata;
+  for (const StTensor& t : f.tensors) {
+    const bool other_set = checkpoint && std::any_of(std::begin(kCheckpointSets), std::end(kCheckpointSets),
+                                                     [&t](const char* p) { return t.name.rfind(p, 0) == 0; });
+    if (prefix.empty() ? !other_set : t.name.rfind(prefix, 0) == 0) {
+      part.tensors.push_back(t);
+      part.tensors.back().name = t.name.substr(prefix.size());
+    }
+  }
+  const Status s = model_from_st(part, m);
+  return s || prefix.empty() ? s : Status::error("checkpoint set " + prefix + "*: " + s.message());
+}
+
+double train_flops_per_image(const Layout& lay) {
+  double f = 0;
+  auto add = [&f](const Linear& L, bool has_dx) { f += 2.0 * L.in * L.out * (has_dx ? 3 : 2); };
+  for (size_t i = 0; i < lay.enc.size(); ++i) add(lay.enc[i], i > 0);
+  add(lay.enc_mu, true);
+  add(lay.enc_logvar, true);
+  for (const Linear& L : lay.dec) add(L, true);
+  add(lay.dec_out, true);
+  return f;
+}
 
 std::string train_signature(const TrainConfig& c) {
   std::string s = "data=" + c.dataset + " arch=" + c.arch.describe() + " epochs=" + std::to_string(c.epochs) +

@@ -38,6 +38,21 @@ struct TrainConfig {
   int stop_after_epochs = 0;  // > 0: return after this many epochs of this call (to test resume)
 };
 
+// A training checkpoint holds the weights unprefixed and, under these prefixes, Adam's first and second moments
+// and the best weights so far, each a full set of the model's tensors (so `vae info` can check each one).
+constexpr const char* kCheckpointAdamM = "adam.m.";
+constexpr const char* kCheckpointAdamV = "adam.v.";
+constexpr const char* kCheckpointBest = "best.";
+constexpr const char* kCheckpointSets[3] = {kCheckpointAdamM, kCheckpointAdamV, kCheckpointBest};
+
+// The model in f under a prefix: "" for a model file's weights (or a checkpoint's, leaving out its prefixed
+// sets when `checkpoint`), or one of kCheckpointSets. An error names the set.
+Status checkpoint_model_set(const StFile& f, const std::string& prefix, bool checkpoint, Vae& m);
+
+// Floating-point operations of one training step per image: forward 2*in*out per layer; backward 2*in*out for
+// dW and, except for the first layer, 2*in*out for dX. Biases, activations and the optimiser not counted.
+double train_flops_per_image(const Layout& lay);
+
 // Everything that must match for --resume to continue a run (epochs and the data set included).
 std::string train_signature(const TrainConfig& c);
 

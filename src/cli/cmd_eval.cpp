@@ -1,0 +1,116 @@
+// `vae eval`: a split's one-sample ELBO (grey and binarised) and its terms, with --iw K the importance-weighted
+// NLL and its percentiles; --write-metadata stores them in the model file. The estimators are train.hpp's.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "common.hpp"
+#include "vae/figures.hpp"
+#include "vae/train.hpp"
+
+namespace cli {
+
+namespace {
+
+struct TermsReport {
+  double elbo, rec, kl;
+};
+
+TermsReport elbo_terms(const vae::Vae& m, const std::vector<float>& images, int n, uint64_t seed, int threads) {
+  const vae::ElboSum s = vae::eval_elbo(m, images.data(), n, seed, threads);
+  return {s.elbo() / n, s.rec / n, s.kl / n};
+}
+
+int run_eval(Args& a) {
+  // Option values first: a usage error is reported before anything is loaded.
+  const std::string split = a.choice("split", {"test", "train"});
+  a.choice("data", {"mnist", "fashion"});
+  const int limit = a.has("limit") ? int(a.integer("limit", 1, 100000000)) : 0;
+  const int threads = int(a.integer("threads", 1, 256));
+  const uint64_t seed = uint64_t(a.integer("seed", 0, 1LL << 62));
+  const int K = int(a.integer("iw", 0, 1000000));
+  const uint64_t bin_seed = uint64_t(a.integer("binarize-seed", 0, 1LL << 62));
+  vae::Metadata meta;
+  const std::string path = a.str("model");
+  vae::Vae m = load_model("eval", path, &meta);
+  vae::Dataset ds = load_data("eval", a, split);
+  if (ds.pixels() != m.arch.D) die("eval", Status::error(ds.name + " images have " + std::to_string(ds.pixels()) +
+                                                         " pixels, the model takes " + std::to_string(m.arch.D)));
+  const int n = limit > 0 ? std::min(ds.count, limit) : ds.count;
+
+  std::vector<float> grey(ds.images.begin(), ds.images.begin() + std::ptrdiff_t(size_t(n) * ds.pixels()));
+  std::vector<float> bin(grey.size());
+  vae::binarize(grey.data(), grey.size(), bin_seed, bin.data());
+
+  std::printf("model   %s  %s, %s parameters, data set %s\n", path.c_str(), m.arch.describe().c_str(),
+              thousands(double(vae::layout_parameter_count(m.layout))).c_str(), vae::meta_get(meta, "dataset", "?").c_str());
+  std::printf("data    %s, %d images\n", ds.name.c_str(), n);
+  const TermsReport g = elbo_terms(m, grey, n, seed, threads);
+  std::printf("grey    ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  one-sample, grey targets\n", g.elbo, g.rec, g.kl);
+  const TermsReport b = elbo_terms(m, bin, n, seed, threads);
+  std::printf("binary  ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  one-sample, binarised with seed %llu\n",
+              b.elbo, b.rec, b.kl, (unsigned long long)bin_seed);
+  char buf[64];
+  auto put = [&meta, &buf](const char* key, double v) {
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    vae::meta_set(meta, key, buf);
+  };
+  const std::string prefix = std::string(split) + ".";
+  put((prefix + "elbo_grey").c_str(), g.elbo);
+  put((prefix + "rec_grey").c_str(), g.rec);
+  put((prefix + "kl_grey").c_str(), g.kl);
+  put((prefix + "elbo_binary").c_str(), b.elbo);
+  put((prefix + "rec_binary").c_str(), b.rec);
+  put((prefix + "kl_binary").c_str(), b.kl);
+  if (K > 0) {
+    std::vector<double> lp;
+    const auto t0 = std::chrono::steady_clock::now();
+    vae::eval_iwae(m, bin.data(), n, K, seed, threads, lp, [n](int done) {
+      std::fprintf(stderr, "\r  importance sampling: %d/%d images", done, n);
+    });
+    std::fprintf(stderr, "\n");
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double mean = 0, sq = 0;
+    for (double v : lp) mean += v;
+    mean /= n;
+    for (double v : lp) sq += (v - mean) * (v - mean);
+    const double se = n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0;
+    std::printf("NLL     %9.3f nats  (+- %.3f s.e.)  -log p(x), importance-weighted bound, K = %d, binarised (%.0fs)\n",
+                -mean, se, K, secs);
+    put((prefix + "nll").c_str(), -mean);
+    vae::meta_set(meta, prefix + "nll_k", std::to_string(K));
+    // Percentiles of -log p(x) over the set, so the studio can place a drawing among them.
+    std::vector<double> nll(lp.size());
+    for (size_t i = 0; i < lp.size(); ++i) nll[i] = -lp[i];
+    vae::meta_set_nll_percentiles(meta, split, std::move(nll));
+  }
+  if (a.has("write-metadata")) {
+    vae::meta_set(meta, prefix + "images", std::to_string(n));
+    vae::meta_set(meta, prefix + "binarize_seed", std::to_string(bin_seed));
+    vae::meta_set(meta, prefix + "eval_command", g_command);
+    vae::StFile f;
+    Status s = vae::st_load(path, f);
+    if (!s) die("eval", s);
+    f.metadata = meta;
+    if (!(s = vae::st_save(path, f, vae::st_file_dtype(f)))) die("eval", s);
+    std::printf("wrote the figures into %s's metadata\n", path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command command_eval() {
+  return {"eval", "Test-set ELBO (grey and binarised), its terms, and with --iw K the importance-weighted NLL.",
+          {kModel, kData, kDataDir, kRoot,
+           {"split", "NAME", "test", "test or train"},
+           {"iw", "K", "0", "importance samples for log p(x) (Burda et al. 2015); 0: skip"},
+           {"binarize-seed", "N", "0", "seed of the fixed stochastic binarisation of the images"},
+           {"limit", "N", nullptr, "only the first N images"},
+           {"write-metadata", nullptr, nullptr, "store the figures in the model file's metadata"},
+           kSeed, kThreads},
+          run_eval};
+}
+
+}  // namespace cli

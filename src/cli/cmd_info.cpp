@@ -1,0 +1,52 @@
+// `vae info`: a model's or a training checkpoint's architecture, metadata and tensors; fails if the weights, or
+// any of a checkpoint's sets (train.hpp's kCheckpointSets), do not load. Reads only; writes nothing.
+#include <cstdio>
+
+#include "common.hpp"
+#include "vae/train.hpp"
+
+namespace cli {
+
+namespace {
+
+int run_info(Args& a) {
+  const std::string path = a.str("model");
+  vae::StFile f;
+  Status s = vae::st_load(path, f);
+  if (!s) die("info", s);
+  const bool checkpoint = !f.meta("checkpoint.signature").empty();
+  vae::Vae m;
+  s = vae::checkpoint_model_set(f, "", checkpoint, m);
+  for (const char* set : vae::kCheckpointSets) {
+    vae::Vae other;
+    if (s && checkpoint) s = vae::checkpoint_model_set(f, set, true, other);
+  }
+  std::printf("file        %s\n", path.c_str());
+  if (s)
+    std::printf("model       %s, %s parameters\n", m.arch.describe().c_str(), thousands(double(vae::layout_parameter_count(m.layout))).c_str());
+  else
+    std::printf("model       not a loadable VAE: %s\n", s.message().c_str());
+  if (checkpoint)
+    std::printf("checkpoint  after epoch %s, step %s; with Adam's moments and the best weights (epoch %s)\n",
+                f.meta("checkpoint.epoch", "?").c_str(), f.meta("checkpoint.step", "?").c_str(),
+                f.meta("checkpoint.best_epoch", "?").c_str());
+  std::printf("metadata\n");
+  for (const auto& kv : f.metadata) std::printf("  %-24s %s\n", kv.first.c_str(), kv.second.c_str());
+  std::printf("tensors\n");
+  for (const vae::StTensor& t : f.tensors) {
+    std::string shape;
+    for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+    std::printf("  %-24s %-4s (%s)\n", t.name.c_str(), vae::dtype_name(t.dtype), shape.c_str());
+  }
+  if (!s) die("info", s.with_context(path));
+  return 0;
+}
+
+}  // namespace
+
+Command command_info() {
+  return {"info", "A model's or a training checkpoint's architecture, metadata and tensors; fails if it does not load.",
+          {kModel}, run_info};
+}
+
+}  // namespace cli
