@@ -16,8 +16,9 @@ targets=("$@")
 out=${FUZZ_OUT:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 CXX=${CXX_FUZZ:-clang++}
-flags=(-std=c++17 -O1 -g -fno-sanitize-recover=all -I"$root/src" -isystem /usr/include/eigen3
-       -isystem /usr/include/stb -DEIGEN_MPL2_ONLY)
+# Eigen's and stb's include folders from their Debian pkg-config files, as system headers.
+read -r -a dep_includes <<< "$(pkg-config --cflags-only-I eigen3 stb | sed 's/-I/-isystem /g')"
+flags=(-std=c++17 -O1 -g -fno-sanitize-recover=all -I"$root/src" "${dep_includes[@]}" -DEIGEN_MPL2_ONLY)
 command -v "$CXX" >/dev/null || { echo "[fuzz] $CXX not found (Debian: clang libclang-rt-dev)" >&2; exit 1; }
 
 # The engine (every file of src/vae) and the studio's logic (src/app without main, ui and texture, which need GL),
