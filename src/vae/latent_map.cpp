@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "vae/infer.hpp"
 #include "vae/model_io.hpp"
 
 namespace vae {
@@ -160,13 +161,14 @@ Status latent_map_compute(const Vae& model, const Dataset& ds, int max_points, L
   const int n = std::min(max_points, ds.count);
   if (n < 1) return Status::error(ds.name + ": no images to map");
   if (ds.labels.size() < size_t(n)) return Status::error(ds.name + ": fewer labels than images");
-  std::vector<float> means(size_t(n) * Z);  // (N, Z) row-major
-  Workspace ws;
+  // The packed encoder (infer.hpp), as the studio encodes a drawing. Its mu is (Z, b) column-major: image after
+  // image, which is (N, Z) row-major when written in place.
+  std::vector<float> means(size_t(n) * Z), logvar(size_t(std::min(kEncodeBatch, n)) * Z);
+  const VaeInfer packed = infer_make(model);
+  InferScratch scratch;
   for (int b0 = 0; b0 < n; b0 += kEncodeBatch) {
     const int b = std::min(kEncodeBatch, n - b0);
-    vae_encode(model, Eigen::Map<const Matrix>(ds.image(b0), D, b), ws);
-    // ws.mu is (Z, b) column-major: image after image, which is (b, Z) row-major.
-    std::copy(ws.mu.data(), ws.mu.data() + size_t(b) * Z, means.begin() + std::ptrdiff_t(size_t(b0) * Z));
+    infer_encode(packed, ds.image(b0), b, means.data() + size_t(b0) * Z, logvar.data(), scratch);
   }
   return latent_map_from_means(means.data(), ds.labels.data(), n, Z,
                                ds.name + ", posterior means, " + std::to_string(n) + " images", out);
