@@ -9,6 +9,7 @@
 #include "vae/infer.hpp"
 #include "vae/model.hpp"
 #include "vae/prng.hpp"
+#include "vae/train.hpp"
 
 using namespace vae;
 
@@ -196,4 +197,15 @@ TEST_CASE("packed IWAE bound matches the reference one") {
   infer_iwae(p, X, 600, 4, 10, s, got);
   REQUIRE(got.size() == 3);
   for (int b = 0; b < 3; ++b) CHECK(got[size_t(b)] == Approx(ref[size_t(b)]).margin(1e-3));
+}
+
+TEST_CASE("FLOP counts come from the packed layers: 2 in out per layer, by hand for the shipped architecture") {
+  Arch a;  // 784-512-256-[2]-256-512-784
+  const VaeInfer p = infer_make(vae_make(a, 1));
+  CHECK(infer_encode_flops(p) == 2.0 * (784 * 512 + 512 * 256 + 256 * 2 * 2));  // mu and logvar: 2Z outputs
+  CHECK(infer_decode_flops(p) == 2.0 * (2 * 256 + 256 * 512 + 512 * 784));
+  // Training: forward 2 in out, backward 2 in out for dW and (except the first layer) 2 in out for dX.
+  const Layout lay = layout_make(a);
+  const double first = 784.0 * 512, rest = 512.0 * 256 + 2 * 256.0 * 2 + 2 * 256.0 + 256.0 * 512 + 512.0 * 784;
+  CHECK(train_flops_per_image(lay) == 4 * first + 6 * rest);
 }
