@@ -478,39 +478,82 @@ vae::Status write_screenshot(const std::string& path, int width, int height) {
   return vae::file_write_atomic(path, png);
 }
 
-// A --screenshot path checked before any work: in a folder that exists, not a folder, not the model itself.
-vae::Status check_output(const std::string& path, const std::string& model_path) {
+// The state JSON (app_state_json) with what the last frame showed, for tests/e2e/png_check.py to compare with the
+// screenshot: "shown" has, for the canvas, the model's input, the reconstruction and the latent grid, where the
+// frame's draw data put that texture (the union of its quads, clipped, in window pixels; absent when it was not
+// drawn) and the texture's contents as uploaded (bytes 0..255, row-major, top row first).
+std::string native_state_json(const app::App& app) {
+  std::string j = app::app_state_json(app);
+  j.pop_back();  // its closing brace
+  j += ",\"shown\":{";
+  const ImDrawData* dd = ImGui::GetDrawData();
+  auto add = [&](const char* name, const app::Texture& t, const std::vector<float>& pixels, int w, int h) {
+    float x0 = FLT_MAX, y0 = FLT_MAX, x1 = -FLT_MAX, y1 = -FLT_MAX;
+    for (int l = 0; dd && t.id && l < dd->CmdListsCount; ++l) {
+      const ImDrawList* cl = dd->CmdLists[l];
+      for (const ImDrawCmd& cmd : cl->CmdBuffer) {
+        if (cmd.UserCallback || cmd.GetTexID() != app::texture_imgui_id(t)) continue;
+        for (unsigned e = 0; e < cmd.ElemCount; ++e) {
+          const ImVec2 p = cl->VtxBuffer[int(cmd.VtxOffset + cl->IdxBuffer[int(cmd.IdxOffset + e)])].pos;
+          x0 = std::min(x0, std::max(p.x, cmd.ClipRect.x)), x1 = std::max(x1, std::min(p.x, cmd.ClipRect.z));
+          y0 = std::min(y0, std::max(p.y, cmd.ClipRect.y)), y1 = std::max(y1, std::min(p.y, cmd.ClipRect.w));
+        }
+      }
+    }
+    char b[160];
+    if (x0 < x1 && y0 < y1) std::snprintf(b, sizeof b, "{\"x\":%.6g,\"y\":%.6g,\"w\":%.6g,\"h\":%.6g}", x0, y0, x1 - x0, y1 - y0);
+    else std::snprintf(b, sizeof b, "null");
+    j += (j.back() == '{' ? "\"" : ",\"") + std::string(name) + "\":{\"rect\":" + b + ",\"width\":" +
+         std::to_string(w) + ",\"height\":" + std::to_string(h) + ",\"bytes\":[";
+    for (size_t i = 0; i < pixels.size() && i < size_t(w) * size_t(h); ++i)  // as texture_update converts them
+      j += (i ? "," : "") + std::to_string(int(std::min(1.f, std::max(0.f, pixels[i])) * 255.f + 0.5f));
+    j += "]}";
+  };
+  const int side = app.model.arch.image_rows;
+  add("canvas", app.tex.canvas, app.raster, app::kRasterSide, app::kRasterSide);
+  add("input", app.tex.input, app.analysis.input, side, side);
+  add("recon", app.tex.recon, app.analysis.recon, side, side);
+  const int n = app.grid_done.n;
+  const app::Sheet grid = app.grid_images.empty() ? app::Sheet{} : app::tile_images(app.grid_images, n * n, side, n);
+  add("grid", app.tex.grid, grid.pixels, grid.width, grid.height);
+  return j + "}}";
+}
+
+// A --screenshot or --state path checked before any work: in a folder that exists, not a folder, not the model.
+vae::Status check_output(const std::string& path, const std::string& model_path, const char* option = "--screenshot") {
   namespace fs = std::filesystem;
+  const std::string opt = option;
   std::error_code ec;
   const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
-  if (path.empty()) return vae::Status::error("--screenshot needs a file path");
+  if (path.empty()) return vae::Status::error(opt + " needs a file path");
   if (!fs::is_directory(dir, ec))
     return vae::Status::error(path + ": cannot write there: folder " + dir.string() + " does not exist");
-  if (fs::is_directory(path, ec)) return vae::Status::error(path + ": is a folder; --screenshot needs a file path");
+  if (fs::is_directory(path, ec)) return vae::Status::error(path + ": is a folder; " + opt + " needs a file path");
   if (path == model_path || (fs::exists(path, ec) && fs::equivalent(path, model_path, ec)))
-    return vae::Status::error(path + ": --screenshot and --model name the same file; it would be overwritten");
+    return vae::Status::error(path + ": " + opt + " and --model name the same file; it would be overwritten");
   return vae::Status::success();
 }
 
 const char* kUsage =
-    "usage: vae-studio [--model PATH] [--demo] [--screenshot OUT.png] [--frames N]\n"
+    "usage: vae-studio [--model PATH] [--demo] [--screenshot OUT.png [--state OUT.json]] [--frames N]\n"
     "  --model PATH        the model to open (default assets/mnist-z2.safetensors); other models are looked up\n"
     "                      next to it\n"
     "  --demo              start with a drawing of a 7 already on the canvas\n"
     "  --screenshot FILE   render --frames frames, write the last one to FILE (PNG) and exit\n"
     "  --frames N          frames to render before exiting (default 10 with --screenshot, else run until closed)\n"
+    "  --state FILE        with --screenshot: also write the app's state JSON, with what the last frame showed\n"
     "  --help              this text\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_path = "assets/mnist-z2.safetensors", screenshot;
+  std::string model_path = "assets/mnist-z2.safetensors", screenshot, state_path;
   long frames = 0;
   bool demo = false;
   // Every problem is one line on stderr: exit 2 for an option, 1 for a file, before any window opens.
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    const bool takes_value = a == "--model" || a == "--screenshot" || a == "--frames";
+    const bool takes_value = a == "--model" || a == "--screenshot" || a == "--frames" || a == "--state";
     if (takes_value && i + 1 >= argc) {
       std::fprintf(stderr, "vae-studio: %s needs a value (try --help)\n", a.c_str());
       return 2;
@@ -528,6 +571,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "vae-studio: --screenshot needs a file path\n");
         return 2;
       }
+    } else if (a == "--state") {
+      state_path = argv[++i];
+      if (state_path.empty()) {
+        std::fprintf(stderr, "vae-studio: --state needs a file path\n");
+        return 2;
+      }
     } else if (a == "--frames") {
       char* end = nullptr;
       errno = 0;
@@ -542,8 +591,14 @@ int main(int argc, char** argv) {
     }
   }
   if (!screenshot.empty() && frames == 0) frames = 10;
+  if (!state_path.empty() && screenshot.empty()) {
+    std::fprintf(stderr, "vae-studio: --state needs --screenshot (it describes the screenshot's frame)\n");
+    return 2;
+  }
   if (!screenshot.empty()) {
-    const vae::Status out = check_output(screenshot, model_path);
+    vae::Status out = check_output(screenshot, model_path);
+    if (out && !state_path.empty()) out = check_output(state_path, model_path, "--state");
+    if (out && state_path == screenshot) out = vae::Status::error(state_path + ": --state and --screenshot name the same file");
     if (!out) {
       std::fprintf(stderr, "vae-studio: %s\n", out.message().c_str());
       return 1;
@@ -576,7 +631,11 @@ int main(int argc, char** argv) {
       if (!screenshot.empty()) {
         int w = 0, h = 0;
         glfwGetFramebufferSize(window, &w, &h);
-        const vae::Status wrote = write_screenshot(screenshot, w, h);
+        vae::Status wrote = write_screenshot(screenshot, w, h);
+        if (wrote && !state_path.empty()) {
+          const std::string json = native_state_json(app);
+          wrote = vae::file_write_atomic(state_path, std::vector<uint8_t>(json.begin(), json.end()));
+        }
         if (!wrote) {
           std::fprintf(stderr, "vae-studio: %s\n", wrote.message().c_str());
           status = 1;

@@ -190,6 +190,7 @@ void draw_canvas_panel(App& app, float side) {
   if (ImGui::Button("Save drawing")) app_save(app, "drawing");
   ImGui::SameLine();
   if (ImGui::Button("Save reconstruction")) app_save(app, "reconstruction");
+  note_item(app, "save_reconstruction");
   ImGui::EndGroup();
 }
 

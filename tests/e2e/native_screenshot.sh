@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
 # The desktop app end to end: opens MODEL in a real window under Xvfb (Mesa's llvmpipe, OpenGL 3.3 core), renders
-# 10 frames with a drawing on the canvas (--demo), writes the last one as OUT_DIR/native.png and checks that it is
-# not blank.
+# 10 frames with a drawing on the canvas (--demo), writes the last one as OUT_DIR/native.png and the app's state
+# for that frame as OUT_DIR/native.json (--state), and checks the screenshot against what a person would see
+# (png_check.py --state): the canvas, the model's input, the reconstruction and the latent grid each show, pixel
+# for pixel, the texture the app uploaded for them; the canvas has ink along the demo's 7 (its strokes are written
+# out in png_check.py) and is black away from it; the grid's cells are images and unlike their neighbours.
+# The shipped, trained assets/mnist-z2.safetensors is opened too, and its reconstruction must resemble the input.
 #   tests/e2e/native_screenshot.sh path/to/vae-studio MODEL.safetensors OUT_DIR
 set -euo pipefail
 studio=${1:?usage: native_screenshot.sh VAE_STUDIO MODEL OUT_DIR} model=${2:?model} out=${3:?out dir}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
-rm -f "$out/native.png"
-xvfb-run -a -s "-screen 0 1280x800x24" "$studio" --model "$model" --demo --screenshot "$out/native.png" --frames 10
-python3 "$here/png_check.py" "$out/native.png" --size 1280x800 --min-colours 8
+shoot() {  # MODEL NAME CHECK-OPTIONS...
+  local m=$1 name=$2
+  shift 2
+  rm -f "$out/$name.png" "$out/$name.json"
+  xvfb-run -a -s "-screen 0 1280x800x24" "$studio" --model "$m" --demo --screenshot "$out/$name.png" \
+    --state "$out/$name.json" --frames 10
+  python3 "$here/png_check.py" "$out/$name.png" --size 1280x800 --min-colours 8 --state "$out/$name.json" "$@"
+}
+# MODEL is the random-weight model of tests/e2e/make_model.cpp: its reconstruction looks nothing like the input
+# (correlation 0.003) and its decoder hardly depends on z, so the grid's thresholds are low, but still above
+# what a flat cell or a grid of one repeated image gives (0): its flattest cell has sd 0.50 grey levels and
+# its closest neighbours differ by 0.12 levels on average.
+shoot "$model" native --min-cell-sd 0.25 --min-cell-diff 0.05
+# The trained model: reconstruction-input correlation 0.918 (mnist-z32: 0.992); the flattest cell has sd 36.1
+# levels, the closest neighbours differ by 4.18 levels. A reconstruction of another image (e.g. a blank one)
+# correlates below 0.3 (fashion-z2's reconstruction of the same 7 correlates 0.300).
+trained=$here/../../assets/mnist-z2.safetensors
+[ -e "$trained" ] || { echo "FAIL: $trained is missing (it is committed)"; exit 1; }
+shoot "$trained" native-mnist-z2 --min-recon-corr 0.8 --min-cell-sd 10 --min-cell-diff 2
 
 # Bad input is one line on stderr and exit 2 (an option) or 1 (a file), before any window opens (no display
 # here), and no screenshot, not even a partial one, is left behind; the model file is never touched.
@@ -52,5 +72,7 @@ check 2 "--screenshot needs a file path" --model "$model" --screenshot ""
 check 1 "folder $out/nowhere does not exist" --model "$model" --screenshot "$out/nowhere/s.png"
 check 1 "is a folder" --model "$model" --screenshot "$out"
 check 1 "--screenshot and --model name the same file" --model "$model" --screenshot "$model"
+check 2 "--state needs --screenshot" --model "$model" --state "$out/s.json"
+check 1 "--state and --model name the same file" --model "$model" --screenshot "$shot" --state "$model"
 [ "$(cksum < "$model")" = "$model_sum" ] || { echo "FAIL: the model file changed"; exit 1; }
-echo "13 bad inputs rejected before any window opened"
+echo "15 bad inputs rejected before any window opened"
