@@ -1,7 +1,9 @@
 // The page end to end in Debian's headless Chromium (WebGL2 on SwiftShader), driven by playwright-core:
 // it loads, the app draws frames at devicePixelRatio 2, a stroke drawn with real mouse events lands where the
-// mouse went, models load on demand, a corrupt or missing model leaves the current one in place with a
-// message, and the console stays free of errors. Screenshots go to --out.
+// mouse went, the drawing's code, reconstruction, KL, reconstruction term and ELBO agree with a second
+// implementation reading the same model file (vae_reference.mjs), models load on demand, a corrupt or missing
+// model leaves the current one in place with a message, and the console stays free of errors. Screenshots go
+// to --out.
 //   node web/tests/smoke.mjs --site build-web/site [--fallback-model FILE] [--out build-web/screenshots]
 // --fallback-model: served as the default model when the site has none yet (before training has finished),
 // and as the model loaded on demand.
@@ -12,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
+import { ReferenceVae, expectedNll, klGaussian } from './vae_reference.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
@@ -23,6 +26,7 @@ const fallbackModel = arg('fallback-model', null);
 const out = resolve(arg('out', join(site, '../screenshots')));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DPR = 2, VIEW = { width: 1000, height: 700 };
+const Z_TOLERANCE = 0.01;  // z and sigma (relative) against the reference: see where it is used
 
 let passed = 0, failed = 0;
 function check(ok, what, detail = '') {
@@ -52,6 +56,7 @@ try {
 
   // Models the site does not have are served by the test: the fallback (a real model file) and a corrupt one.
   const defaultModel = join(site, 'assets/mnist-z2.safetensors');
+  const modelFile = existsSync(defaultModel) ? defaultModel : fallbackModel;  // what the page opens first
   if (!existsSync(defaultModel)) {
     if (!fallbackModel) throw new Error(`${defaultModel} is missing and no --fallback-model was given`);
     console.log(`note: no ${defaultModel} yet; serving ${fallbackModel} in its place`);
@@ -68,6 +73,14 @@ try {
   const waitFrames = async n => {
     const f = (await state()).frame;
     await waitState('return s.frame >= a', f + n);
+  };
+  const click = async (x, y) => {  // a press and a release a few frames apart, as ImGui sees a click
+    await page.mouse.move(x, y);
+    await waitFrames(2);
+    await page.mouse.down();
+    await waitFrames(2);
+    await page.mouse.up();
+    await waitFrames(2);
   };
 
   await page.goto(url);
@@ -121,15 +134,53 @@ try {
   check(s.strokes === 2 && Math.abs(q[0] - 0.8) < 0.02 && Math.abs(q[1] - 0.2) < 0.02, 'a touch stroke is drawn too',
         `strokes ${s.strokes}, last point ${q.map(v => v.toFixed(3)).join(', ')}, expected 0.800, 0.200`);
 
-  // What the model makes of the drawing: a code, its ELBO, log p(x) once the stroke has ended, the grid, samples.
+  // What the model makes of the drawing, against a second implementation (web/tests/vae_reference.mjs, plain
+  // JavaScript from the model file): the page's input and reconstruction come from its "Save reconstruction"
+  // PNG (the input beside the reconstruction, 8x, grey), taken from Module.vaeStudioSave with a real click.
   await waitState('return !s.empty && s.log_px !== null');
   s = await state();
-  const finite = v => typeof v === 'number' && Number.isFinite(v);
-  check(s.z.length >= 2 && s.z.every(finite) && s.sigma.every(v => finite(v) && v > 0), 'the drawing is encoded',
-        `z ${s.z.slice(0, 4).map(v => v.toFixed(2)).join(', ')}`);
-  check(finite(s.elbo) && s.elbo < 0 && Math.abs(s.elbo + s.rec + s.kl) < 1e-3 * Math.abs(s.elbo) + 1e-3,
-        'the ELBO is reconstruction plus KL', `ELBO ${s.elbo?.toFixed(2)} = -(${s.rec?.toFixed(2)} + ${s.kl?.toFixed(2)})`);
-  check(finite(s.log_px) && s.log_px <= 0, 'log p(x) is estimated', `log p(x) ${s.log_px?.toFixed(2)}, percentile ${s.percentile}`);
+  await page.evaluate(() => {
+    window.__saved = [];
+    Module.vaeStudioSave = (name, bytes) => window.__saved.push({ name, bytes: Array.from(bytes) });
+  });
+  // The "Save reconstruction" button, where the app says it drew it.
+  const sb = s.widgets.save_reconstruction;
+  check(sb && sb.w > 0, 'the "Save reconstruction" button is listed among the widgets', JSON.stringify(sb));
+  await click(sb.x + sb.w / 2, sb.y + sb.h / 2);
+  await page.waitForFunction(() => window.__saved.length > 0, null, { timeout: 10000 });
+  const saved = await page.evaluate(async () => {
+    const { name, bytes } = window.__saved[0];
+    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+    const cv = new OffscreenCanvas(bmp.width, bmp.height), g = cv.getContext('2d');
+    g.drawImage(bmp, 0, 0);
+    const d = g.getImageData(0, 0, bmp.width, bmp.height).data, at = (x, y) => d[4 * (y * bmp.width + x)];
+    const image = x0 => Array.from({ length: 784 }, (_, i) => at(8 * (x0 + i % 28) + 4, 8 * (1 + Math.floor(i / 28)) + 4));
+    return { name, width: bmp.width, height: bmp.height, input: image(1), recon: image(30) };  // 1-pixel gaps
+  });
+  check(/reconstruction/.test(saved.name) && saved.width === 59 * 8 && saved.height === 30 * 8,
+        '"Save reconstruction" gives the input beside its reconstruction', `${saved.name} ${saved.width}x${saved.height}`);
+  const ref = new ReferenceVae(modelFile), x = saved.input.map(v => v / 255);
+  const enc = ref.encode(x), kl = klGaussian(enc.mu, enc.sigma), nll = expectedNll(ref, x, enc.mu, enc.sigma);
+  const ink = x.reduce((a, v) => a + v, 0);
+  // The input is read back at 8 bits (each pixel within 1/510 of the page's), which moves the reference's code by
+  // about 4e-4 with mnist-z2 (measured); Z_TOLERANCE allows 25 times that. The page computes in float32.
+  const zErr = Math.max(...enc.mu.map((m, j) => Math.abs(m - s.z[j])), ...enc.sigma.map((v, j) => Math.abs(v - s.sigma[j]) / v));
+  check(ink > 20 && s.z.length === enc.mu.length && zErr < Z_TOLERANCE, 'the code q(z|x) is what the model file gives',
+        `page z ${s.z.slice(0, 2).map(v => v.toFixed(4)).join(', ')}, reference ${enc.mu.slice(0, 2).map(v => v.toFixed(4)).join(', ')}; ` +
+        `largest difference ${zErr.toExponential(2)} (z, sigma relative), at most ${Z_TOLERANCE}`);
+  const expected = ref.decode(enc.mu).map(v => Math.round(255 * v));
+  const reconErr = Math.max(...expected.map((v, i) => Math.abs(v - saved.recon[i])));
+  check(reconErr <= 2, 'the reconstruction is the decoder mean at z = mu', `largest difference ${reconErr} of 255, at most 2`);
+  check(Math.abs(s.kl - kl) <= 1e-3 * kl + 1e-3, 'the KL term is the closed form of the reference code',
+        `page ${s.kl?.toFixed(4)}, reference ${kl.toFixed(4)}`);
+  // The page's reconstruction term averages kPosteriorSamples = 6 samples of z ~ q(z|x) (src/app/studio.hpp);
+  // the reference's 2000-sample mean is within 4 standard errors of it unless the page computes something else.
+  const recTol = 4 * nll.sd / Math.sqrt(6) + 0.5;
+  check(Math.abs(s.rec - nll.mean) <= recTol, 'the reconstruction term is E_q[-log p(x|z)] of the reference',
+        `page ${s.rec?.toFixed(2)}, reference ${nll.mean.toFixed(2)} (one sample's sd ${nll.sd.toFixed(2)}), at most ${recTol.toFixed(2)} apart`);
+  check(Math.abs(s.elbo + nll.mean + kl) <= recTol + 1e-3 * kl + 1e-3, 'the ELBO is the reference\'s -(E_q[-log p(x|z)] + KL)',
+        `page ${s.elbo?.toFixed(2)}, reference ${(-(nll.mean + kl)).toFixed(2)}`);
+  check(typeof s.log_px === 'number', 'log p(x) is estimated once the stroke has ended', `log p(x) ${s.log_px?.toFixed(2)}, percentile ${s.percentile}`);
   check(s.grid.cells === s.grid.n * s.grid.n && s.grid.n >= 5, 'the latent grid is decoded', `${s.grid.n}x${s.grid.n}`);
   check(s.samples > 0, 'prior samples are decoded', `${s.samples}`);
 
