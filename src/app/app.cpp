@@ -227,7 +227,7 @@ void app_update(App& app) {
 bool app_busy(const App& app) { return !app.model_name.empty() && (app.grid_job.active || !grid_shows_view(app)); }
 
 uint64_t slot_key(const Slot& slot, uint64_t model_generation) {
-  return InputKey().add(slot.what).add(slot.z).add(slot.image).add(model_generation).value();
+  return InputKey().add(slot.what).add(slot.z).add(model_generation).value();
 }
 
 bool app_slot_from_drawing(const App& app, Slot& slot) {

@@ -173,8 +173,8 @@ const std::vector<float>& app_drawing_code(const App& app);
 // The slot from the drawing, a sample, or a grid cell.
 bool app_slot_from_drawing(const App& app, Slot& slot);
 void app_slot_from_code(const App& app, const std::string& what, const float* z, Slot& slot);
-// The cache key of a slot's thumbnail: what it holds (its label, every dimension of its code, its image) and
-// the model it was made with.
+// The cache key of a slot's thumbnail: its label, every dimension of its code and the model it was decoded
+// with (the image follows from the last two, so it is not hashed every frame).
 uint64_t slot_key(const Slot& slot, uint64_t model_generation);
 // Puts an image (D values) on the canvas as one undoable step.
 void app_send_to_canvas(App& app, const std::vector<float>& image);
