@@ -13,6 +13,10 @@ Command command_reconstruct();
 Command command_map();
 Command command_info();
 Command command_bench();
+Command command_pca();
+Command command_compare();
+Command command_restore();
+Command command_digits();
 }  // namespace cli
 
 int main(int argc, char** argv) {
@@ -20,6 +24,7 @@ int main(int argc, char** argv) {
   // In `vae --help` order. A new subcommand is its cmd_<name>.cpp, its declaration above and one entry here,
   // and its file in CMakeLists.txt.
   const std::vector<Command> commands = {command_train(), command_eval(), command_sample(), command_grid(),
-                                         command_reconstruct(), command_map(), command_info(), command_bench()};
+                                         command_reconstruct(), command_map(), command_pca(), command_compare(), command_restore(),
+                                         command_digits(), command_info(), command_bench()};
   return cli_run(commands, argc, argv);
 }

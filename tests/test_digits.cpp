@@ -1,0 +1,2 @@
+// Tests of vae/digits.hpp.
+#include <catch2/catch.hpp>

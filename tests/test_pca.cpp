@@ -1,0 +1,2 @@
+// Tests of vae/pca.hpp.
+#include <catch2/catch.hpp>

@@ -1,0 +1,2 @@
+// Tests of vae/repair.hpp.
+#include <catch2/catch.hpp>
