@@ -178,74 +178,74 @@ TEST_CASE("while a stroke is open log p(x) is not recomputed, and it is once the
 
 TEST_CASE("the grid decodes N x N cells in one batch and follows its view") {
   App app = loaded_app();
-  app.grid.n = 7;
+  panel<GridPanel>(app).view.n = 7;
   app_update(app);
-  CHECK(app.grid_images.size() == size_t(49) * 784);
-  CHECK(app.grid_codes.size() == size_t(49) * 2);
+  CHECK(panel<GridPanel>(app).images.size() == size_t(49) * 784);
+  CHECK(panel<GridPanel>(app).codes.size() == size_t(49) * 2);
   // Cell (0, 0) is the top-left: smallest a, largest b.
-  CHECK(app.grid_codes[0] < 0);
-  CHECK(app.grid_codes[1] > 0);
-  const uint64_t v = app.grid_version;
-  app.grid.center_a = 1.f;
+  CHECK(panel<GridPanel>(app).codes[0] < 0);
+  CHECK(panel<GridPanel>(app).codes[1] > 0);
+  const uint64_t v = panel<GridPanel>(app).version;
+  panel<GridPanel>(app).view.center_a = 1.f;
   app_update(app);
-  CHECK(app.grid_version == v + 1);
-  CHECK(app.grid_codes[0] == Approx(1.f + vae::grid_axis(7, vae::GridSpacing::InverseCdf, 3.f)[0]));
+  CHECK(panel<GridPanel>(app).version == v + 1);
+  CHECK(panel<GridPanel>(app).codes[0] == Approx(1.f + vae::grid_axis(7, vae::GridSpacing::InverseCdf, 3.f)[0]));
 }
 
 TEST_CASE("with a frame budget the grid is decoded a row per call and shown only once every row is done") {
   App whole = loaded_app();
-  whole.grid.n = 6;
+  panel<GridPanel>(whole).view.n = 6;
   app_update(whole);  // no budget: the whole grid at once
-  REQUIRE(whole.grid_images.size() == size_t(36) * 784);
+  REQUIRE(panel<GridPanel>(whole).images.size() == size_t(36) * 784);
 
   App app = loaded_app();
-  app.grid.n = 6;
+  panel<GridPanel>(app).view.n = 6;
   app.work_budget_ms = 1e-9;  // spent before the grid starts: one row per call
   for (int call = 1; call < 6; ++call) {
     app_update(app);
     INFO("call " << call);
     CHECK(app_busy(app));
-    CHECK(app.grid_job.rows_done == call);
-    CHECK(app.grid_images.empty());  // nothing shown until the last row
+    CHECK(panel<GridPanel>(app).job.rows_done == call);
+    CHECK(panel<GridPanel>(app).images.empty());  // nothing shown until the last row
     CHECK_THAT(app_state_json(app), Catch::Contains("\"pending\":true"));
   }
   app_update(app);
   CHECK_FALSE(app_busy(app));
-  CHECK(app.grid_done == app.grid);
-  CHECK(app.grid_codes == whole.grid_codes);
-  REQUIRE(app.grid_images.size() == whole.grid_images.size());
-  for (size_t i = 0; i < app.grid_images.size(); ++i) REQUIRE(app.grid_images[i] == Approx(whole.grid_images[i]).margin(1e-6));
+  CHECK(panel<GridPanel>(app).done == panel<GridPanel>(app).view);
+  CHECK(panel<GridPanel>(app).codes == panel<GridPanel>(whole).codes);
+  REQUIRE(panel<GridPanel>(app).images.size() == panel<GridPanel>(whole).images.size());
+  for (size_t i = 0; i < panel<GridPanel>(app).images.size(); ++i) REQUIRE(panel<GridPanel>(app).images[i] == Approx(panel<GridPanel>(whole).images[i]).margin(1e-6));
 
   // A view that moves while a job runs: the job finishes its view, then the newest view follows.
-  const uint64_t v = app.grid_version;
-  app.grid.center_a = 0.5f;
+  const uint64_t v = panel<GridPanel>(app).version;
+  panel<GridPanel>(app).view.center_a = 0.5f;
   app_update(app);
-  app.grid.center_a = 1.0f;
+  panel<GridPanel>(app).view.center_a = 1.0f;
   for (int call = 0; call < 5; ++call) app_update(app);
-  CHECK(app.grid_version == v + 1);
-  CHECK(app.grid_done.center_a == 0.5f);
+  CHECK(panel<GridPanel>(app).version == v + 1);
+  CHECK(panel<GridPanel>(app).done.center_a == 0.5f);
   CHECK(app_busy(app));
   for (int call = 0; call < 6; ++call) app_update(app);
-  CHECK(app.grid_version == v + 2);
-  CHECK(app.grid_done.center_a == 1.0f);
+  CHECK(panel<GridPanel>(app).version == v + 2);
+  CHECK(panel<GridPanel>(app).done.center_a == 1.0f);
   CHECK_FALSE(app_busy(app));
 
   // A new model restarts a job begun with the old one.
-  app.grid.center_b = 0.5f;
+  panel<GridPanel>(app).view.center_b = 0.5f;
   app_update(app);
   app_update(app);
-  REQUIRE(app.grid_job.rows_done == 2);
+  REQUIRE(panel<GridPanel>(app).job.rows_done == 2);
   const std::vector<uint8_t> other = model_bytes(2, 7, true);
   REQUIRE(app_load_model(app, "other", other.data(), other.size()).ok());
   app_update(app);
-  CHECK(app.grid_job.rows_done == 1);
-  CHECK(app.grid_job.generation == app.model_generation);
+  CHECK(panel<GridPanel>(app).job.rows_done == 1);
+  CHECK(panel<GridPanel>(app).job.generation == app.model_generation);
 
   // A generous budget finishes a grid in one call.
   app.work_budget_ms = 1e6;
   app_update(app);
   CHECK_FALSE(app_busy(app));
-  CHECK(app.grid_generation == app.model_generation);
+  CHECK(panel<GridPanel>(app).generation == app.model_generation);
 }
 
 TEST_CASE("the latent map's raster puts each point's dot where the panel shows it, in its label's colour") {
@@ -278,13 +278,13 @@ TEST_CASE("for a model with more than two latent dimensions the grid lies in the
   App app = loaded_app(5);
   REQUIRE(app.map.kind == "pca");
   app_demo_drawing(app);
-  app.grid.n = 5;
+  panel<GridPanel>(app).view.n = 5;
   app_update(app);
   // Every cell's code projects back onto its cell's plane coordinates.
   for (int cell : {0, 12, 24}) {
     float a = 0, b = 0;
-    grid_cell_plane(app.grid, cell / 5, cell % 5, a, b);
-    std::vector<float> z(app.grid_codes.begin() + cell * 5, app.grid_codes.begin() + cell * 5 + 5);
+    grid_cell_plane(panel<GridPanel>(app).view, cell / 5, cell % 5, a, b);
+    std::vector<float> z(panel<GridPanel>(app).codes.begin() + cell * 5, panel<GridPanel>(app).codes.begin() + cell * 5 + 5);
     float ab[2];
     latent_to_plane(app.map, z, ab);
     CHECK(ab[0] == Approx(a).margin(1e-3));
@@ -295,37 +295,37 @@ TEST_CASE("for a model with more than two latent dimensions the grid lies in the
 TEST_CASE("prior samples follow count, temperature and seed") {
   App app = loaded_app();
   app_update(app);
-  CHECK(app.sample_images.size() == size_t(app.sample_count) * 784);
-  const std::vector<float> before = app.sample_codes;
-  app.temperature = 0.5f;
+  CHECK(panel<SamplesPanel>(app).images.size() == size_t(panel<SamplesPanel>(app).count) * 784);
+  const std::vector<float> before = panel<SamplesPanel>(app).codes;
+  panel<SamplesPanel>(app).temperature = 0.5f;
   app_update(app);
-  for (size_t i = 0; i < before.size(); ++i) CHECK(app.sample_codes[i] == Approx(0.5f * before[i]));
-  ++app.sample_seed;
+  for (size_t i = 0; i < before.size(); ++i) CHECK(panel<SamplesPanel>(app).codes[i] == Approx(0.5f * before[i]));
+  ++panel<SamplesPanel>(app).seed;
   app_update(app);
-  CHECK(app.sample_codes != before);
+  CHECK(panel<SamplesPanel>(app).codes != before);
 }
 
 TEST_CASE("the morph runs from slot A to slot B, linearly or along the sphere") {
   App app = loaded_app();
   app_demo_drawing(app);
   app_update(app);
-  CHECK(app.morph_images.empty());
+  CHECK(panel<MorphPanel>(app).images.empty());
   REQUIRE(app_slot_from_drawing(app, app.slot_a));
   const float zb[2] = {1.5f, -1.f};
   app_slot_from_code(app, "sample 1", zb, app.slot_b);
   app_update(app);
-  REQUIRE(app.morph_codes.size() == size_t(App::kMorphFrames) * 2);
-  CHECK(app.morph_codes[0] == Approx(app.slot_a.z[0]));
-  CHECK(app.morph_codes[size_t(App::kMorphFrames - 1) * 2] == Approx(1.5f));
-  CHECK(app.morph_images.size() == size_t(App::kMorphFrames) * 784);
-  const std::vector<float> linear = app.morph_codes;
-  app.slerp = true;
+  REQUIRE(panel<MorphPanel>(app).codes.size() == size_t(MorphPanel::kFrames) * 2);
+  CHECK(panel<MorphPanel>(app).codes[0] == Approx(app.slot_a.z[0]));
+  CHECK(panel<MorphPanel>(app).codes[size_t(MorphPanel::kFrames - 1) * 2] == Approx(1.5f));
+  CHECK(panel<MorphPanel>(app).images.size() == size_t(MorphPanel::kFrames) * 784);
+  const std::vector<float> linear = panel<MorphPanel>(app).codes;
+  panel<MorphPanel>(app).slerp = true;
   app_update(app);
-  CHECK(app.morph_codes != linear);
+  CHECK(panel<MorphPanel>(app).codes != linear);
   // Spherical interpolation keeps the norm between the two ends' norms.
   const float na = std::hypot(app.slot_a.z[0], app.slot_a.z[1]), nb = std::hypot(1.5f, -1.f);
-  const size_t mid = size_t(App::kMorphFrames / 2) * 2;
-  const float nm = std::hypot(app.morph_codes[mid], app.morph_codes[mid + 1]);
+  const size_t mid = size_t(MorphPanel::kFrames / 2) * 2;
+  const float nm = std::hypot(panel<MorphPanel>(app).codes[mid], panel<MorphPanel>(app).codes[mid + 1]);
   CHECK(nm >= std::min(na, nb) - 1e-3f);
   CHECK(nm <= std::max(na, nb) + 1e-3f);
 }
@@ -344,18 +344,18 @@ TEST_CASE("a slot filled again with a code that differs only in a later dimensio
   app.slot_a = a;
   app.slot_b = a;
   app_update(app);
-  const uint64_t v = app.morph_version;
+  const uint64_t v = panel<MorphPanel>(app).version;
   app.slot_b = b;
   app_update(app);
-  CHECK(app.morph_version == v + 1);
-  CHECK(app.morph_codes[size_t(App::kMorphFrames - 1) * 5 + 3] == Approx(-2.f));
+  CHECK(panel<MorphPanel>(app).version == v + 1);
+  CHECK(panel<MorphPanel>(app).codes[size_t(MorphPanel::kFrames - 1) * 5 + 3] == Approx(-2.f));
 }
 
 TEST_CASE("a grid cell sent to the canvas becomes one undoable drawing step") {
   App app = loaded_app();
-  app.grid.n = 5;
+  panel<GridPanel>(app).view.n = 5;
   app_update(app);
-  const std::vector<float> cell(app.grid_images.begin(), app.grid_images.begin() + 784);
+  const std::vector<float> cell(panel<GridPanel>(app).images.begin(), panel<GridPanel>(app).images.begin() + 784);
   app_send_to_canvas(app, cell);
   app_update(app);
   CHECK(app.drawing.strokes.size() == 1);
@@ -380,12 +380,14 @@ TEST_CASE("a drawing is placed among the test set's log p(x) by percentile") {
 TEST_CASE("saving queues a PNG for the platform, and nothing for an empty canvas's reconstruction") {
   App app = loaded_app();
   app_update(app);
-  app_save(app, "reconstruction");
+  encoding_save(app);
   CHECK(app.saves.empty());
   CHECK_THAT(app.message, Catch::Contains("nothing to save"));
   app_demo_drawing(app);
   app_update(app);
-  for (const char* what : {"drawing", "reconstruction", "grid"}) app_save(app, what);
+  canvas_save(app);
+  encoding_save(app);
+  grid_save(app, panel<GridPanel>(app));
   REQUIRE(app.saves.size() == 3);
   CHECK(app.saves[2].first == "vae-grid.png");
   for (const auto& s : app.saves) CHECK(s.second.size() > 8);

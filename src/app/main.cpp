@@ -25,6 +25,8 @@
 
 #include "app/app.hpp"
 #include "app/damage.hpp"
+#include "app/texture.hpp"
+#include "app/texture_gl.hpp"
 #include "app/ui.hpp"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
@@ -37,7 +39,7 @@ namespace {
 
 // Each build defines these five.
 void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
-void start_model_request(app::App& app);     // hands app.requested_model to whatever fetches models
+void start_model_request(app::App& app);     // hands app.requested_model (and the test digits) to the fetcher
 void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
 // Draws the frame's ImGui draw data; returns the fraction of the window it drew (0 when nothing had changed).
 double render(const app::App& app, ImDrawData* draw_data);
@@ -75,6 +77,7 @@ void frame(app::App& app) {
   const ImGuiIO& io = ImGui::GetIO();
   glViewport(0, 0, int(io.DisplaySize.x * io.DisplayFramebufferScale.x),
              int(io.DisplaySize.y * io.DisplayFramebufferScale.y));
+  app::textures_resolve(ImGui::GetDrawData());  // the panels' images become GL textures
   const double drawn = render(app, ImGui::GetDrawData());
 
   start_model_request(app);
@@ -143,6 +146,14 @@ EM_JS(int, js_fetch_model, (const char* name), {
   return 1;
 });
 
+// Asks the page to fetch assets/FILE (the test digits); it answers with vae_studio_load_digits or
+// vae_studio_digits_failed. 0 when the page has no fetcher.
+EM_JS(int, js_fetch_digits, (const char* file), {
+  if (typeof Module.vaeStudioFetchDigits !== 'function') return 0;
+  Module.vaeStudioFetchDigits(UTF8ToString(file));
+  return 1;
+});
+
 // Offers a PNG as a download (web/index.html's saveFile).
 EM_JS(void, js_save_file, (const char* name, const uint8_t* bytes, int size), {
   if (typeof Module.vaeStudioSave === 'function') Module.vaeStudioSave(UTF8ToString(name), HEAPU8.slice(bytes, bytes + size));
@@ -203,7 +214,7 @@ EM_BOOL on_context_lost(int, const void*, void*) {
   if (!g_gl_lost) {
     g_gl_lost = true;
     ImGui_ImplOpenGL3_Shutdown();
-    app::ui_release_textures(g_app);
+    app::textures_release_all();
   }
   return EM_TRUE;
 }
@@ -232,12 +243,12 @@ void frame_done(const app::App& app, double ui_seconds, double seconds, double d
 
 
 // The texture of a draw command and the version of its contents.
-uint64_t texture_key(const app::App& app, ImTextureID id) {
+uint64_t texture_key(ImTextureID id) {
   const auto name = unsigned(reinterpret_cast<uintptr_t>(id));
-  return app::damage_mix(name, app::ui_texture_uploads(app, name));
+  return app::damage_mix(name, app::texture_serial(name));
 }
 
-double render(const app::App& app, ImDrawData* dd) {
+double render(const app::App&, ImDrawData* dd) {
   const ImGuiIO& io = ImGui::GetIO();
   app::damage_begin(g_damage, io.DisplaySize.x, io.DisplaySize.y);
   std::vector<uint64_t>& vertex_hash = g_vertex_hash;
@@ -258,7 +269,7 @@ double render(const app::App& app, ImDrawData* dd) {
       }
       const float clip[4] = {cmd.ClipRect.x - dd->DisplayPos.x, cmd.ClipRect.y - dd->DisplayPos.y,
                              cmd.ClipRect.z - dd->DisplayPos.x, cmd.ClipRect.w - dd->DisplayPos.y};
-      const uint64_t key = app::damage_mix(texture_key(app, cmd.GetTexID()), app::damage_hash(clip, sizeof clip));
+      const uint64_t key = app::damage_mix(texture_key(cmd.GetTexID()), app::damage_hash(clip, sizeof clip));
       for (unsigned e = 0; e + 2 < cmd.ElemCount; e += 3) {
         float x[3], y[3];
         uint64_t h = key;
@@ -304,6 +315,10 @@ double render(const app::App& app, ImDrawData* dd) {
 }
 
 void start_model_request(app::App& app) {
+  if (app.digits_state == app::Shared::Digits::Wanted) {
+    app.digits_state = app::Shared::Digits::Loading;
+    if (!js_fetch_digits(app::kDigitsFile)) app::app_digits_failed(app, "this page cannot fetch files");
+  }
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
   app.loading_progress = 0.f;
@@ -356,6 +371,16 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_load_model(const char* name, const u
 EMSCRIPTEN_KEEPALIVE void vae_studio_model_failed(const char* name, const char* why) {
   app::app_load_failed(g_app, name, why);
 }
+
+// The bytes of the test digits (app::kDigitsFile), fetched by the page; "" when loaded, else the reason.
+EMSCRIPTEN_KEEPALIVE const char* vae_studio_load_digits(const uint8_t* bytes, int size) {
+  const vae::Status s = app::app_load_digits(g_app, bytes, size_t(std::max(size, 0)));
+  g_reply = s ? "" : g_app.digits_error;
+  return g_reply.c_str();
+}
+
+// The page could not fetch the test digits (why: one line).
+EMSCRIPTEN_KEEPALIVE void vae_studio_digits_failed(const char* why) { app::app_digits_failed(g_app, why); }
 
 // Download progress of model `name`: fraction 0..1, or < 0 when the size is unknown.
 EMSCRIPTEN_KEEPALIVE void vae_studio_model_progress(const char* name, double fraction) {
@@ -447,6 +472,13 @@ vae::Status load_model_file(app::App& app, const std::string& path) {
 }
 
 void start_model_request(app::App& app) {
+  if (app.digits_state == app::Shared::Digits::Wanted) {
+    std::vector<uint8_t> bytes;
+    const std::string path = g_assets_dir + "/" + app::kDigitsFile;
+    const vae::Status read = read_file(path, bytes);
+    if (read) app::app_load_digits(app, bytes.data(), bytes.size());
+    else app::app_digits_failed(app, read.message());
+  }
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
   app.requested_model.clear();
@@ -479,43 +511,44 @@ vae::Status write_screenshot(const std::string& path, int width, int height) {
 }
 
 // The state JSON (app_state_json) with what the last frame showed, for tests/e2e/png_check.py to compare with the
-// screenshot: "shown" has, for the canvas, the model's input, the reconstruction and the latent grid, where the
-// frame's draw data put that texture (the union of its quads, clipped, in window pixels; absent when it was not
-// drawn) and the texture's contents as uploaded (bytes 0..255, row-major, top row first).
+// screenshot: "shown" has, for every named grey panel texture the frame drew (the canvas, the model's input, the
+// reconstruction, the latent grid, ...), where the frame's draw data put it (the union of its quads, clipped, in
+// window pixels) and its contents as uploaded (bytes 0..255, row-major, top row first).
 std::string native_state_json(const app::App& app) {
   std::string j = app::app_state_json(app);
   j.pop_back();  // its closing brace
   j += ",\"shown\":{";
   const ImDrawData* dd = ImGui::GetDrawData();
-  auto add = [&](const char* name, const app::Texture& t, const std::vector<float>& pixels, int w, int h) {
+  struct Extent {
     float x0 = FLT_MAX, y0 = FLT_MAX, x1 = -FLT_MAX, y1 = -FLT_MAX;
-    for (int l = 0; dd && t.id && l < dd->CmdListsCount; ++l) {
-      const ImDrawList* cl = dd->CmdLists[l];
-      for (const ImDrawCmd& cmd : cl->CmdBuffer) {
-        if (cmd.UserCallback || cmd.GetTexID() != app::texture_imgui_id(t)) continue;
-        for (unsigned e = 0; e < cmd.ElemCount; ++e) {
-          const ImVec2 p = cl->VtxBuffer[int(cmd.VtxOffset + cl->IdxBuffer[int(cmd.IdxOffset + e)])].pos;
-          x0 = std::min(x0, std::max(p.x, cmd.ClipRect.x)), x1 = std::max(x1, std::min(p.x, cmd.ClipRect.z));
-          y0 = std::min(y0, std::max(p.y, cmd.ClipRect.y)), y1 = std::max(y1, std::min(p.y, cmd.ClipRect.w));
-        }
+  };
+  std::vector<std::pair<const app::Texture*, Extent>> drawn;
+  for (int l = 0; dd && l < dd->CmdListsCount; ++l) {
+    const ImDrawList* cl = dd->CmdLists[l];
+    for (const ImDrawCmd& cmd : cl->CmdBuffer) {
+      const app::Texture* t = cmd.UserCallback ? nullptr : app::texture_from_gl(unsigned(reinterpret_cast<uintptr_t>(cmd.GetTexID())));
+      if (!t || !t->name || !t->gray) continue;
+      auto it = std::find_if(drawn.begin(), drawn.end(), [t](const auto& d) { return d.first == t; });
+      if (it == drawn.end()) it = drawn.insert(drawn.end(), {t, Extent{}});
+      Extent& e = it->second;
+      for (unsigned k = 0; k < cmd.ElemCount; ++k) {
+        const ImVec2 q = cl->VtxBuffer[int(cmd.VtxOffset + cl->IdxBuffer[int(cmd.IdxOffset + k)])].pos;
+        e.x0 = std::min(e.x0, std::max(q.x, cmd.ClipRect.x)), e.x1 = std::max(e.x1, std::min(q.x, cmd.ClipRect.z));
+        e.y0 = std::min(e.y0, std::max(q.y, cmd.ClipRect.y)), e.y1 = std::max(e.y1, std::min(q.y, cmd.ClipRect.w));
       }
     }
+  }
+  bool first = true;
+  for (const auto& [t, e] : drawn) {
     char b[160];
-    if (x0 < x1 && y0 < y1) std::snprintf(b, sizeof b, "{\"x\":%.6g,\"y\":%.6g,\"w\":%.6g,\"h\":%.6g}", x0, y0, x1 - x0, y1 - y0);
+    if (e.x0 < e.x1 && e.y0 < e.y1) std::snprintf(b, sizeof b, "{\"x\":%.6g,\"y\":%.6g,\"w\":%.6g,\"h\":%.6g}", e.x0, e.y0, e.x1 - e.x0, e.y1 - e.y0);
     else std::snprintf(b, sizeof b, "null");
-    j += (j.back() == '{' ? "\"" : ",\"") + std::string(name) + "\":{\"rect\":" + b + ",\"width\":" +
-         std::to_string(w) + ",\"height\":" + std::to_string(h) + ",\"bytes\":[";
-    for (size_t i = 0; i < pixels.size() && i < size_t(w) * size_t(h); ++i)  // as texture_update converts them
-      j += (i ? "," : "") + std::to_string(int(std::min(1.f, std::max(0.f, pixels[i])) * 255.f + 0.5f));
+    j += (first ? "\"" : ",\"") + std::string(t->name) + "\":{\"rect\":" + b + ",\"width\":" +
+         std::to_string(t->width) + ",\"height\":" + std::to_string(t->height) + ",\"bytes\":[";
+    for (size_t i = 0; i < t->pixels.size(); ++i) j += (i ? "," : "") + std::to_string(int(t->pixels[i]));
     j += "]}";
-  };
-  const int side = app.model.arch.image_rows;
-  add("canvas", app.tex.canvas, app.raster, app::kRasterSide, app::kRasterSide);
-  add("input", app.tex.input, app.analysis.input, side, side);
-  add("recon", app.tex.recon, app.analysis.recon, side, side);
-  const int n = app.grid_done.n;
-  const app::Sheet grid = app.grid_images.empty() ? app::Sheet{} : app::tile_images(app.grid_images, n * n, side, n);
-  add("grid", app.tex.grid, grid.pixels, grid.width, grid.height);
+    first = false;
+  }
   return j + "}}";
 }
 

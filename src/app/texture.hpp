@@ -1,5 +1,6 @@
-// GL textures for the grey images the panels show (ImGui::Image draws a texture). The one place besides
-// main.cpp that calls GL; it works the same on OpenGL 3.3 and WebGL2.
+// The images the panels show, held on the CPU: a panel sets a texture's pixels when its data changes and draws it
+// with ImGui::Image(texture_id(t)); the platform turns each such Texture into a GL texture when the frame is
+// rendered (texture_gl.hpp), so the panels need no GL and are tested without a window.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -7,19 +8,20 @@
 namespace app {
 
 struct Texture {
-  unsigned id = 0;  // 0: none yet
+  const char* name = nullptr;  // what the native state JSON's "shown" calls it ("recon"); null: not listed
+  bool smooth = false;         // linear filtering (the drawing canvas); nearest keeps 28x28 pixels sharp
   int width = 0, height = 0;
-  uint64_t uploads = 0;  // how many times its contents were replaced (what tells a redraw it changed)
+  bool gray = true;             // pixels are grey bytes (ink = 255), else RGBA8
+  std::vector<uint8_t> pixels;  // (height, width) grey, or (height, width, 4) RGBA8; row-major, top row first
+  uint64_t serial = 0;          // 0: never set; else unique to these contents among all textures' contents
 };
 
-// Uploads a grey image ([0, 1], row-major, ink = 1) as white ink on black, RGBA8 (WebGL2 has no texture
-// swizzle and ImGui's shader reads all four channels). Nearest filtering keeps 28x28 pixels sharp when
-// enlarged; smooth (linear) suits the drawing canvas.
-void texture_update(Texture& t, const std::vector<float>& gray, int width, int height, bool smooth = false);
-// Uploads an RGBA8 image (row-major, top row first) as it is.
-void texture_update_rgba(Texture& t, const std::vector<uint8_t>& rgba, int width, int height, bool smooth = false);
-void texture_release(Texture& t);
-// For ImGui::Image.
-inline void* texture_imgui_id(const Texture& t) { return reinterpret_cast<void*>(static_cast<uintptr_t>(t.id)); }
+// A grey image ([0, 1], row-major, ink = 1), shown as white ink on black.
+void texture_set(Texture& t, const std::vector<float>& gray, int width, int height);
+// An RGBA8 image as it is.
+void texture_set_rgba(Texture& t, std::vector<uint8_t> rgba, int width, int height);
+// For ImGui::Image: the Texture itself, which the platform replaces by its GL name before rendering.
+inline void* texture_id(const Texture& t) { return const_cast<void*>(static_cast<const void*>(&t)); }
+inline bool texture_ready(const Texture& t) { return t.serial != 0; }
 
 }  // namespace app

@@ -1,19 +1,11 @@
-// The studio's panels: one function per panel, each drawing from and changing only the App. Dear ImGui only;
-// the textures it shows come from texture.hpp. No platform code.
+// The studio's frame of panels: the header and every panel of panels.hpp laid out in columns. Dear ImGui only;
+// no GL (the panels' textures become GL textures in texture_gl.hpp) and no platform code.
 #pragma once
 #include "app/app.hpp"
 
 namespace app {
 
-// Every panel of one frame (after app_update); called between ImGui::NewFrame() and ImGui::Render().
+// app_update, then every panel; called between ImGui::NewFrame() and ImGui::Render().
 void ui_draw(App& app);
-
-// Deletes the panels' GL textures and forgets what they showed, so the next frame uploads them all again
-// (after a lost GL context has been restored).
-void ui_release_textures(App& app);
-
-// How many times the panel texture with GL name `id` has been uploaded (0 for any other texture, such as the
-// font's): what tells the browser's partial redraw (main.cpp) that an image changed under the same geometry.
-uint64_t ui_texture_uploads(const App& app, unsigned id);
 
 }  // namespace app

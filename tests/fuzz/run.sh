@@ -21,14 +21,19 @@ read -r -a dep_includes <<< "$(pkg-config --cflags-only-I eigen3 stb | sed 's/-I
 flags=(-std=c++17 -O1 -g -fno-sanitize-recover=all -I"$root/src" "${dep_includes[@]}" -DEIGEN_MPL2_ONLY)
 command -v "$CXX" >/dev/null || { echo "[fuzz] $CXX not found (Debian: clang libclang-rt-dev)" >&2; exit 1; }
 
-# The engine (every file of src/vae) and the studio's logic (src/app without main, ui and texture, which need GL),
+# The engine (every file of src/vae) and the studio's logic (src/app and src/app/panels without main and
+# texture_gl, which need GL, with Dear ImGui's core from .deps/imgui-src, fetched by ./studio.sh setup),
 # compiled once with coverage and the sanitizers, FUZZ_JOBS files at a time. An object is rebuilt when its source,
 # any header under src/ or this script is newer.
 engine=() studio=()
 for f in "$root"/src/vae/*.cpp; do engine+=("vae/$(basename "$f" .cpp)"); done
 for f in "$root"/src/app/*.cpp; do
-  case $(basename "$f") in main.cpp|ui.cpp|texture.cpp) ;; *) studio+=("app/$(basename "$f" .cpp)") ;; esac
+  case $(basename "$f") in main.cpp|texture_gl.cpp) ;; *) studio+=("app/$(basename "$f" .cpp)") ;; esac
 done
+for f in "$root"/src/app/panels/*.cpp; do studio+=("app/panels/$(basename "$f" .cpp)"); done
+imgui=$root/.deps/imgui-src
+[ -f "$imgui/imgui.h" ] || { echo "[fuzz] no Dear ImGui source in $imgui (run ./studio.sh setup)" >&2; exit 1; }
+flags+=(-isystem "$imgui")
 newest_header=$(find "$root/src" -name '*.hpp' -newer "$out/obj/.stamp" 2>/dev/null | head -1 || true)
 mkdir -p "$out/obj"
 obj() { echo "$out/obj/${1//\//_}.o"; }
@@ -49,6 +54,13 @@ done
 while [ "$running" -gt 0 ]; do wait -n || failed=1; running=$((running - 1)); done
 [ "$failed" -eq 0 ] || { echo "[fuzz] compiling failed" >&2; exit 1; }
 touch "$out/obj/.stamp"
+# ImGui's core: third-party, compiled once with the same sanitizers, its warnings silenced.
+imgui_objs=()
+for f in imgui imgui_draw imgui_tables imgui_widgets; do
+  o=$out/obj/imgui_$f.o
+  imgui_objs+=("$o")
+  [ -f "$o" ] || "$CXX" "${flags[@]}" -w -fsanitize=fuzzer-no-link,address,undefined -c "$imgui/$f.cpp" -o "$o"
+done
 engine_objs=() studio_objs=()
 for s in "${engine[@]}"; do engine_objs+=("$(obj "$s")"); done
 for s in "${studio[@]}"; do studio_objs+=("$(obj "$s")"); done
@@ -56,7 +68,7 @@ for s in "${studio[@]}"; do studio_objs+=("$(obj "$s")"); done
 for t in "${targets[@]}"; do
   [ -f "$here/fuzz_$t.cpp" ] || { echo "[fuzz] no target $t (tests/fuzz/fuzz_$t.cpp)" >&2; exit 1; }
   objs=("${engine_objs[@]}")
-  [ "$t" = studio ] && objs=("${studio_objs[@]}" "${engine_objs[@]}")
+  [ "$t" = studio ] && objs=("${studio_objs[@]}" "${imgui_objs[@]}" "${engine_objs[@]}")
   echo "[fuzz] building $t" >&2
   "$CXX" "${flags[@]}" -fsanitize=fuzzer,address,undefined "$here/fuzz_$t.cpp" "${objs[@]}" -pthread -o "$out/fuzz_$t"
 done

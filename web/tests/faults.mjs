@@ -25,6 +25,7 @@ import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../chromium.mjs';
+import { pageDriver } from './page_driver.mjs';
 import { startServer } from '../serve.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -132,21 +133,7 @@ try {
   page.on('pageerror', e => errors.push(`${phase}: uncaught ${e.message}`));
   if (process.env.FAULTS_DEBUG) page.on('console', m => console.log('   console', m.type(), m.text()));
 
-  const state = () => page.evaluate(() => window.vaeStudio.state());
-  const waitState = async (predicate, arg, timeout = 60000) => {
-    try {
-      await page.waitForFunction(([p, a]) => window.vaeStudio.ready && new Function('s', 'a', p)(window.vaeStudio.state(), a),
-                                 [predicate, arg], { timeout });
-    } catch (e) {
-      const s = await page.evaluate(() => window.vaeStudio.state()).catch(() => null);
-      const brief = s && { frame: s.frame, model: s.model, loading: s.loading, message: s.message, strokes: s.strokes };
-      throw new Error(`timed out waiting for (${predicate}) with ${JSON.stringify(arg)}: ${JSON.stringify(brief)}`);
-    }
-  };
-  const waitFrames = async n => {
-    const f = (await state()).frame;
-    await waitState('return s.frame >= a', f + n);
-  };
+  const { state, waitState, waitFrames, widget, click, drag } = pageDriver(page);
   const load = async (query = '') => {
     await page.goto(url + query);
     await waitState('return s.frame > 5 && s.loading === "" && (s.model !== "" || s.message !== "")');
@@ -154,40 +141,7 @@ try {
   };
   const banner = async () => (await page.locator('#banner').isVisible()) ? await page.locator('#banner').textContent() : '';
 
-  // Input as a user gives it: real mouse events at the widgets' places (state().widgets), a frame after each.
-  const widget = async name => {
-    const w = (await state()).widgets[name];
-    if (!w) throw new Error(`widget ${name} is not on screen`);
-    const vp = page.viewportSize();
-    if (w.x < 0 || w.y < 0 || w.x + w.w > vp.width || w.y + w.h > vp.height)
-      throw new Error(`widget ${name} is outside the window: ${JSON.stringify(w)}`);
-    return w;
-  };
-  const click = async (name, fx = 0.5, button = 'left') => {
-    const w = await widget(name);
-    await page.mouse.move(w.x + fx * w.w, w.y + w.h / 2);
-    await waitFrames(1);
-    await page.mouse.down({ button });
-    await waitFrames(1);
-    await page.mouse.up({ button });
-    // The next frame sees the release and the panel acts on the click; what app_update derives from that (the
-    // morph of two slots, a grid view) is computed at the start of the frame after.
-    await waitFrames(2);
-  };
-  // A polyline in the rectangle r, points in [0, 1]^2, one frame per point.
-  const drag = async (r, points, between = null) => {
-    const at = ([u, v]) => [r.x + u * r.w, r.y + v * r.h];
-    await page.mouse.move(...at(points[0]));
-    await waitFrames(1);
-    await page.mouse.down();
-    for (let i = 1; i < points.length; i++) {
-      await page.mouse.move(...at(points[i]));
-      await waitFrames(1);
-      if (between) await between(i);
-    }
-    await page.mouse.up();
-    await waitFrames(2);
-  };
+  // Input as a user gives it: real mouse events at the widgets' places (pageDriver's widget, click and drag).
   // A digit-like stroke: a random arc of 8 to 16 points inside the canvas.
   const strokePoints = () => {
     const cx = 0.3 + 0.4 * rand(), cy = 0.3 + 0.4 * rand(), rx = 0.1 + 0.15 * rand(), ry = 0.1 + 0.2 * rand();

@@ -1,0 +1,102 @@
+// The drawing canvas (canvas.hpp).
+#include "app/panels/canvas.hpp"
+
+#include <algorithm>
+
+#include "app/export.hpp"
+#include "app/json_out.hpp"
+
+namespace app {
+
+bool panel_update(const Shared& s, CanvasPanel& p) {
+  if (p.shown_revision != s.drawing.revision && !s.raster.empty()) {
+    texture_set(p.texture, s.raster, kRasterSide, kRasterSide);
+    p.shown_revision = s.drawing.revision;
+  }
+  return false;
+}
+
+void canvas_save(Shared& s) {
+  if (s.raster.empty()) {
+    s.message = "nothing to save as drawing yet";
+    return;
+  }
+  s.saves.emplace_back("vae-drawing.png", png_encode_gray(s.raster, kRasterSide, kRasterSide, 1));
+}
+
+void panel_draw(Shared& s, CanvasPanel& p, const Space& space) {
+  // Multi-column: the canvas takes under half the window's height; one column: at most 420 units.
+  const float side = space.columns > 1 ? std::min(space.width, space.height * 0.46f)
+                                       : std::min(space.width - 8.f, 420.f);
+  Drawing& d = s.drawing;
+  ImGui::BeginGroup();
+  if (ImGui::Button(p.eraser ? "Brush" : "Eraser")) p.eraser = !p.eraser;
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!drawing_can_undo(d));
+  if (ImGui::Button("Undo")) drawing_undo(d);
+  note_item(s, "undo");
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!drawing_can_redo(d));
+  if (ImGui::Button("Redo")) drawing_redo(d);
+  note_item(s, "redo");
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button("Clear")) drawing_clear(d);
+  note_item(s, "clear");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(std::max(60.f, side - ImGui::GetCursorPosX() + ImGui::GetWindowContentRegionMin().x - 60.f));
+  ImGui::SliderFloat("Width", &s.brush_width, 0.02f, 0.2f, "%.2f");
+
+  // Ctrl+Z / Ctrl+Y (or Ctrl+Shift+Z) anywhere outside a text field.
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.KeyCtrl && !io.WantTextInput) {
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Z))) io.KeyShift ? drawing_redo(d) : drawing_undo(d);
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Y))) drawing_redo(d);
+  }
+
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const ImVec2 p1(p0.x + side, p0.y + side);
+  ImGui::InvisibleButton("canvas", ImVec2(side, side), ImGuiButtonFlags_MouseButtonLeft);
+  if (ImGui::IsItemActivated()) drawing_begin_stroke(d, s.brush_width, p.eraser);
+  if (ImGui::IsItemActive()) {
+    const ImVec2 m = io.MousePos;
+    drawing_add_point(d, std::clamp((m.x - p0.x) / side, 0.0f, 1.0f), std::clamp((m.y - p0.y) / side, 0.0f, 1.0f));
+  }
+  // A stroke also ends when the canvas lost the pointer without a release, e.g. when a resize moved the canvas
+  // into another column (another ImGui id): otherwise it would stay open, and log p(x) waits for it to end.
+  if (ImGui::IsItemDeactivated() || (d.stroke_open && !ImGui::IsItemActive())) drawing_end_stroke(d);
+  p.rect = Rect{p0.x, p0.y, side, side};
+
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(p0, p1, IM_COL32(0, 0, 0, 255));
+  if (texture_ready(p.texture)) dl->AddImage(texture_id(p.texture), p0, p1);
+  if (s.analysis.empty && !d.stroke_open) {
+    const char* hint = "Draw a digit here";
+    const ImVec2 ts = ImGui::CalcTextSize(hint);
+    dl->AddText(ImVec2(p0.x + (side - ts.x) / 2, p0.y + (side - ts.y) / 2), IM_COL32(150, 150, 150, 255), hint);
+  }
+  // The ink's bounding box that MNIST's preprocessing scales to 20x20.
+  if (!s.mnist_input.empty && !s.plain_input) {
+    const float* b = s.mnist_input.bbox;
+    const float k = side / kRasterSide;
+    dl->AddRect(ImVec2(p0.x + b[0] * k, p0.y + b[1] * k), ImVec2(p0.x + b[2] * k, p0.y + b[3] * k),
+                IM_COL32(90, 160, 255, 90));
+  }
+  dl->AddRect(p0, p1, kCanvasBorder);
+  if (ImGui::Button("Save drawing")) canvas_save(s);
+  ImGui::EndGroup();
+}
+
+void panel_json(const Shared& s, const CanvasPanel& p, JsonOut& j) {
+  j.key("canvas").begin_object().field("x", p.rect.x).field("y", p.rect.y).field("w", p.rect.w).field("h", p.rect.h)
+      .end_object();
+  const Drawing& d = s.drawing;
+  j.field("strokes", int(d.strokes.size()));
+  const Stroke* last = d.stroke_open ? &d.current : d.strokes.empty() ? nullptr : &d.strokes.back();
+  j.key("last_point");
+  if (last && !last->points.empty()) j.begin_array().num(last->points.back().x).num(last->points.back().y).end_array();
+  else j.null();
+}
+
+}  // namespace app

@@ -1,0 +1,26 @@
+// The latent map: the test set's codes shipped in the model file as labelled dots, the drawing's posterior
+// ellipses on it, and the decoded image of the point under the pointer.
+#pragma once
+#include "app/panel_ui.hpp"
+
+namespace app {
+
+struct MapPanel {
+  static constexpr int kWide = 1, kMedium = 1;
+  float view[3] = {0, 0, 1};  // the square shown: centre a, centre b, side; set for each model from its points
+  uint64_t view_generation = ~0ull;
+  bool active = false;        // the pointer is over the map
+  float ab[2] = {0, 0};       // its map coordinates
+  std::vector<float> probe_z, probe_image;
+  Texture points{"map"}, probe{"map_probe"};
+  uint64_t points_generation = ~0ull;  // the model, view and size in pixels the points texture was drawn for
+  float points_view[3] = {0, 0, 0};
+  int points_side = 0;
+};
+
+bool panel_update(const Shared& s, MapPanel& p);
+void panel_draw(Shared& s, MapPanel& p, const Space& space);
+// "map_points": how many points the map has.
+void panel_json(const Shared& s, const MapPanel& p, JsonOut& j);
+
+}  // namespace app

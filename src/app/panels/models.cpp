@@ -1,0 +1,54 @@
+// The models panel (models.hpp).
+#include "app/panels/models.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace app {
+
+bool panel_update(const Shared&, ModelsPanel&) { return false; }
+
+void panel_draw(Shared& s, ModelsPanel&, const Space&) {
+  section("Models");
+  auto row = [](const vae::Metadata& meta, const char* label, const char* key, const char* unit) {
+    const std::string v = vae::meta_get(meta, key);
+    if (!v.empty()) ImGui::Text("  %-28s %s%s", label, v.c_str(), unit);
+  };
+  for (const char* name : kModelNames) {
+    const auto seen = std::find_if(s.seen_models.begin(), s.seen_models.end(),
+                                   [name](const ModelSummary& s) { return s.name == name; });
+    const bool current = s.model_name == name;
+    ImGui::PushID(name);
+    if (current) ImGui::TextColored(kGoodText, "%s (in use)", name);
+    else if (ImGui::SmallButton(name)) s.requested_model = name;
+    if (seen == s.seen_models.end()) {
+      ImGui::SameLine();
+      ImGui::TextColored(kDimText, s.loading_model == name ? "loading ..." : "not loaded yet: click to load");
+      ImGui::PopID();
+      continue;
+    }
+    ImGui::SameLine();
+    ImGui::Text("%s, %zu parameters", seen->arch.c_str(), seen->parameters);
+    row(seen->meta, "data set", "dataset", "");
+    row(seen->meta, "epochs", "train.epochs", "");
+    row(seen->meta, "test NLL (IW bound)", "test.nll", " nats");
+    row(seen->meta, "test ELBO, binarised", "test.elbo_binary", " nats");
+    row(seen->meta, "test ELBO, grey", "test.elbo_grey", " nats");
+    row(seen->meta, "  reconstruction, grey", "test.rec_grey", " nats");
+    row(seen->meta, "  KL, grey", "test.kl_grey", " nats");
+    const std::string cmd = vae::meta_get(seen->meta, "train.command");
+    if (current && !cmd.empty()) {
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextColored(kDimText, "  trained with: %s", cmd.c_str());
+      ImGui::PopTextWrapPos();
+    }
+    ImGui::PopID();
+  }
+  // A model opened from elsewhere (the desktop's --model) is listed too.
+  if (std::none_of(std::begin(kModelNames), std::end(kModelNames), [&s](const char* n) { return s.model_name == n; }))
+    ImGui::TextColored(kGoodText, "%s (in use) %s", s.model_name.c_str(), s.model.arch.describe().c_str());
+}
+
+void panel_json(const Shared&, const ModelsPanel&, JsonOut&) {}
+
+}  // namespace app

@@ -1,0 +1,127 @@
+// What every panel reads: the model in use, the drawing and what the model makes of it (its analysis), the two
+// morph slots any panel may fill, and the frame's bookkeeping. A panel (panels/<name>.hpp) keeps its own state
+// and reaches other panels only through this. No GL, no ImGui, no platform code.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/drawing.hpp"
+#include "app/preprocess.hpp"
+#include "app/studio.hpp"
+#include "vae/digits.hpp"
+#include "vae/latent_map.hpp"
+#include "vae/model.hpp"
+#include "vae/model_io.hpp"
+#include "vae/pca.hpp"
+#include "vae/status.hpp"
+
+namespace app {
+
+// A rectangle in ImGui units: CSS pixels in the browser, window coordinates (points) on the desktop.
+struct Rect {
+  float x = 0, y = 0, w = 0, h = 0;
+};
+
+// The models the studio knows, by name: the page and the desktop app find them at assets/NAME.safetensors.
+constexpr const char* kModelNames[] = {"mnist-z2", "mnist-z32", "fashion-z2"};
+
+// A morph end: a latent code and the image it came from (a drawing's input or a decoded sample).
+struct Slot {
+  std::string what;         // "drawing", "sample 3", "grid cell (4, 7)"; empty: unset
+  std::vector<float> z;     // (Z)
+  std::vector<float> image; // (D)
+};
+
+// What the models panel lists for a model once it has been loaded (switching away keeps it listed).
+struct ModelSummary {
+  std::string name, arch;
+  size_t parameters = 0;
+  vae::Metadata meta;
+};
+
+struct Shared {
+  // ---- the model in use. Only a load that succeeded replaces it; a failed one leaves it as it was. ----
+  std::string model_name;  // the file's stem, e.g. "mnist-z2"; empty until a model has loaded
+  vae::Vae model;
+  vae::VaeInfer infer;  // the same weights packed for the studio's passes (vae/infer.hpp)
+  vae::Metadata model_meta;
+  vae::LatentMap map;                    // the test set's codes shipped in the file (kind "" when absent)
+  vae::Pca pca;                          // the PCA shipped in the file (K == 0 when absent)
+  std::vector<double> nll_percentiles;   // the test set's -log p(x) at percentiles 0..100 (empty when absent)
+  uint64_t model_generation = 0;         // bumped by every successful load
+  std::vector<ModelSummary> seen_models; // every model loaded so far, in the order first loaded
+
+  // Asking for another model: a panel sets requested_model to a name ("mnist-z32"); the platform takes it,
+  // moves it to loading_model, fetches assets/NAME.safetensors and then calls app_load_model or app_load_failed.
+  std::string requested_model;
+  std::string loading_model;
+  float loading_progress = -1.f;  // 0..1 while a download reports progress; -1 unknown
+  std::string message;            // the last error or notice, one line, shown until replaced
+
+  // ---- the drawing (canvas units, see drawing.hpp) and what the model makes of it ----
+  Drawing drawing;
+  float brush_width = 0.07f;  // canvas units
+  bool plain_input = false;   // feed the plain downscale instead of MNIST's preprocessing (for comparison)
+  std::vector<float> raster;      // (kRasterSide^2) the drawing as pixels
+  PreprocessResult mnist_input;   // MNIST-style 28x28
+  PreprocessResult plain_result;  // plain downscale 28x28
+  Analysis analysis;              // of whichever input plain_input selects
+  bool analysis_has_iw = false;   // log p(x) is computed when no stroke is open (it takes 500 decoder passes)
+  uint64_t analysis_version = 0;  // bumped when analysis changes
+  uint64_t analyzed_revision = ~0ull, analyzed_generation = ~0ull;
+  bool analyzed_plain = false, analyzed_open = false;
+
+  // ---- test digits with known originals (kDigitsFile): fetched by the platform when a panel asks ----
+  enum class Digits { None, Wanted, Loading, Ready, Failed };
+  Digits digits_state = Digits::None;
+  vae::DigitSample digits;
+  std::string digits_error;  // why they could not be had (Failed)
+
+  // ---- the morph's two ends, filled from the drawing, a sample, a grid cell, ... ----
+  Slot slot_a, slot_b;
+
+  // ---- the frame ----
+  // Milliseconds app_update may spend on work spread over frames (the latent grid) once the rest is done (at
+  // least one row is always decoded, so it finishes); 0: no limit. The platform sets it to keep each frame
+  // short while the grid is dragged or zoomed (a 20x20 decode takes longer than a 60 Hz frame in the browser).
+  double work_budget_ms = 0;
+  std::chrono::steady_clock::time_point update_start;  // when this frame's app_update began
+  // PNGs to save: the platform takes them (a file natively, a download in the browser).
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> saves;
+  // Where some buttons, sliders and panels were drawn in the last frame, by name ("undo", "clear", "grid",
+  // "new_samples", ...): the state JSON lists them so that end-to-end tests click what a user would.
+  std::vector<std::pair<std::string, Rect>> widgets;
+  uint64_t frame = 0;  // frames drawn so far
+  double time = 0;     // seconds, from the platform (animations)
+};
+
+// The shipped sample of MNIST test images, beside the models: assets/mnist-test-100.safetensors.
+constexpr const char* kDigitsFile = "mnist-test-100.safetensors";
+// The platform's answer to digits_state == Wanted: the file's bytes, or why there are none.
+vae::Status app_load_digits(Shared& s, const uint8_t* bytes, size_t size);
+void app_digits_failed(Shared& s, const std::string& why);
+
+// The drawing's current code: the analysis's mu, or empty when nothing is drawn.
+const std::vector<float>& app_drawing_code(const Shared& s);
+// A slot from the drawing, or from a code (decoded now).
+bool app_slot_from_drawing(const Shared& s, Slot& slot);
+void app_slot_from_code(const Shared& s, const std::string& what, const float* z, Slot& slot);
+// The cache key of a slot's thumbnail: its label, every dimension of its code and the model it was decoded
+// with (the image follows from the last two, so it is not hashed every frame).
+uint64_t slot_key(const Slot& slot, uint64_t model_generation);
+// Puts an image (D values) on the canvas as one undoable step.
+void app_send_to_canvas(Shared& s, const std::vector<float>& image);
+// Queues a PNG of grey images (count of them, rows x cols each, in one row of `cols_per_row`) scaled by
+// `scale`, as file `name`; says so in s.message when there is nothing to save.
+void app_save_images(Shared& s, const std::string& name, const std::vector<float>& images, int count,
+                     int cols_per_row, int scale);
+// Milliseconds of this frame's app_update spent so far.
+double app_update_ms(const Shared& s);
+// One decoded image of a (count, D) block.
+std::vector<float> image_at(const std::vector<float>& images, int index, int D);
+
+}  // namespace app

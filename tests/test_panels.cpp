@@ -1,0 +1,235 @@
+// The studio's panels without a window: every panel drawn by Dear ImGui with no renderer (in one, two and three
+// columns), the Repair panel on a painted mask, its messages for bad input, the Compare panel with and without a
+// PCA in the file, the difference map, and the state JSON's writer.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "app/app.hpp"
+#include "app/ui.hpp"
+#include "imgui.h"
+#include "vae/json.hpp"
+#include "vae/pca.hpp"
+#include "vae/safetensors.hpp"
+
+using namespace app;
+
+namespace {
+
+// A small random model (784-32-[Z]), with a PCA of K = Z components fitted to a few made-up images when asked.
+App panels_app(int Z, bool with_pca) {
+  vae::Arch a;
+  a.hidden = {32};
+  a.Z = Z;
+  const vae::Vae m = vae::vae_make(a, 7);
+  vae::StFile f = vae::model_to_st(m, {{"dataset", "mnist"}});
+  if (with_pca) {
+    std::vector<float> images(size_t(40) * 784);
+    vae::Pcg32 rng(3, 1);
+    for (float& v : images) v = rng.uniform() < 0.2f ? rng.uniform() : 0.f;
+    vae::Pca pca;
+    REQUIRE(vae::pca_fit(images.data(), 40, 784, Z, "made-up, 40 images", pca).ok());
+    vae::pca_to_st(pca, f);
+  }
+  std::vector<uint8_t> bytes;
+  REQUIRE(vae::st_serialize(f, vae::DType::F32, bytes).ok());
+  App app;
+  REQUIRE(app_load_model(app, "panels", bytes.data(), bytes.size()).ok());
+  return app;
+}
+
+// Dear ImGui with no backend: a font atlas built on the CPU and a display size, so that whole frames of panels can
+// be laid out and drawn into draw lists that nothing renders.
+struct HeadlessUi {
+  explicit HeadlessUi(float width, float height = 900) {
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.DisplaySize = ImVec2(width, height);
+    unsigned char* pixels = nullptr;
+    int w = 0, h = 0;
+    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
+    io.Fonts->SetTexID(reinterpret_cast<ImTextureID>(intptr_t(1)));
+  }
+  ~HeadlessUi() { ImGui::DestroyContext(); }
+  void frame(App& app, float dt = 1.f / 60) {
+    ImGui::GetIO().DeltaTime = dt;
+    app.time += dt;
+    ImGui::NewFrame();
+    ui_draw(app);
+    ImGui::Render();
+  }
+};
+
+bool has_widget(const App& app, const std::string& name) {
+  for (const auto& w : app.widgets)
+    if (w.first == name) return true;
+  return false;
+}
+
+const vae::JsonValue* member(const vae::JsonValue& v, const std::string& k) {
+  const vae::JsonValue* m = v.get(k);
+  REQUIRE(m != nullptr);
+  return m;
+}
+
+int count(const std::vector<uint8_t>& v) {
+  int n = 0;
+  for (uint8_t x : v) n += x != 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("every panel is drawn headless in one, two and three columns, and the state JSON carries each one's part") {
+  for (float width : {600.f, 900.f, 1400.f}) {
+    App app = panels_app(2, true);
+    app_demo_drawing(app);
+    HeadlessUi ui(width);
+    for (int f = 0; f < 3; ++f) ui.frame(app);
+    for (const char* w : {"undo", "clear", "difference", "save_reconstruction", "grid", "new_samples",
+                          "a_from_drawing", "repair_from_drawing", "repair_damage_mask", "repair_method", "compare_new_samples"}) {
+      INFO("width " << width << ", widget " << w);
+      CHECK(has_widget(app, w));
+    }
+    vae::JsonValue v;
+    REQUIRE(vae::json_parse(app_state_json(app), v).ok());
+    for (const char* k : {"frame", "model", "canvas", "strokes", "z", "elbo", "difference", "grid", "samples",
+                          "map_points", "morph", "repair", "compare", "widgets"})
+      CHECK(v.get(k) != nullptr);
+    CHECK(member(*member(v, "compare"), "pca")->number == 2);
+    CHECK(member(*member(v, "compare"), "grid")->number == ComparePanel::kGrid * ComparePanel::kGrid);
+    CHECK(member(*member(v, "difference"), "psnr")->number > 0);
+  }
+}
+
+TEST_CASE("the difference map shows ink the reconstruction lost in red and ink it added in cyan") {
+  const std::vector<float> original = {1.f, 0.f, 0.5f, 0.25f}, estimate = {0.f, 1.f, 0.5f, 0.75f};
+  float lost = 0, added = 0;
+  const std::vector<uint8_t> rgba = difference_rgba(original, estimate, &lost, &added);
+  REQUIRE(rgba.size() == 16);
+  CHECK((rgba[0] == 255 && rgba[1] == 0 && rgba[2] == 0));    // lost: red
+  CHECK((rgba[4] == 0 && rgba[5] == 255 && rgba[6] == 255));  // added: cyan
+  CHECK((rgba[8] == 0 && rgba[9] == 0 && rgba[10] == 0));     // the same: black
+  CHECK((rgba[12] == 0 && rgba[13] == 128 && rgba[14] == 128));
+  CHECK(lost == Approx(1.0));
+  CHECK(added == Approx(1.5));
+}
+
+TEST_CASE("a mask painted over the drawing is restored from the seen pixels, which stay as they were") {
+  App app = panels_app(2, true);
+  app_demo_drawing(app);
+  RepairPanel& p = panel<RepairPanel>(app);
+  p.source = RepairPanel::kDrawing;
+  p.damage.kind = vae::Damage::Mask;
+  p.options.iterations = 20;
+  app_update(app);
+  CHECK_THAT(p.error, Catch::Contains("hides"));  // no mask yet: nothing to restore, and it says so
+  mask_paint(p.mask, 28, 28, 14.f, 20.f, 4.f, false);
+  const int hidden = count(p.mask);
+  REQUIRE(hidden > 20);
+  app_update(app);
+  INFO(p.error);
+  REQUIRE(p.error.empty());
+  CHECK(p.errors.pixels == hidden);
+  for (int i = 0; i < 784; ++i)
+    if (!p.mask[size_t(i)]) REQUIRE(p.restored.image[size_t(i)] == p.original[size_t(i)]);
+  CHECK(p.restored.iterations == 20);
+  CHECK(p.restored.acceptance >= 0);
+  bool has_mwg = false, has_pca = false;
+  for (const RepairPanel::Row& r : p.table) {
+    has_mwg = has_mwg || r.method == vae::Restore::MetropolisGibbs;
+    has_pca = has_pca || r.method == vae::Restore::Pca;
+    CHECK(std::isfinite(r.errors.bce));
+  }
+  CHECK(has_mwg);
+  CHECK(has_pca);
+  // The same inputs in another app give the same restoration (fixed seeds).
+  App again = panels_app(2, true);
+  app_demo_drawing(again);
+  RepairPanel& q = panel<RepairPanel>(again);
+  q.source = RepairPanel::kDrawing;
+  q.damage.kind = vae::Damage::Mask;
+  q.options.iterations = 20;
+  q.mask = p.mask;
+  app_update(again);
+  CHECK(q.restored.image == p.restored.image);
+  // Erasing the mask brings the message back and the drawing was never touched.
+  const uint64_t revision = app.drawing.revision;
+  mask_paint(p.mask, 28, 28, 14.f, 20.f, 6.f, true);
+  app_update(app);
+  CHECK_THAT(p.error, Catch::Contains("hides"));
+  CHECK(app.drawing.revision == revision);
+}
+
+TEST_CASE("repairing an empty drawing, or with a mask hiding every pixel, gives a message and changes nothing") {
+  App app = panels_app(2, false);
+  RepairPanel& p = panel<RepairPanel>(app);
+  p.source = RepairPanel::kDrawing;
+  app_update(app);
+  CHECK_THAT(p.error, Catch::Contains("nothing drawn"));
+  CHECK(p.table.empty());
+  app_demo_drawing(app);
+  p.damage.kind = vae::Damage::Mask;
+  p.mask.assign(784, 1);
+  app_update(app);
+  CHECK_THAT(p.error, Catch::Contains("every pixel"));
+  vae::JsonValue v;
+  REQUIRE(vae::json_parse(app_state_json(app), v).ok());
+  CHECK(member(*member(v, "repair"), "error")->kind == vae::JsonKind::String);
+}
+
+TEST_CASE("a model file without a PCA still loads; Compare says so and Repair offers no PCA baseline") {
+  App app = panels_app(2, false);
+  CHECK(app.pca.empty());
+  app_demo_drawing(app);
+  RepairPanel& p = panel<RepairPanel>(app);
+  p.source = RepairPanel::kDrawing;
+  p.options.iterations = 10;
+  app_update(app);
+  INFO(p.error);
+  REQUIRE(p.error.empty());
+  for (const RepairPanel::Row& r : p.table) CHECK((r.method != vae::Restore::Pca && r.method != vae::Restore::MeanImage));
+  HeadlessUi ui(1400);
+  ui.frame(app);
+  vae::JsonValue v;
+  REQUIRE(vae::json_parse(app_state_json(app), v).ok());
+  CHECK(member(*member(v, "compare"), "pca")->number == 0);
+  CHECK(member(*member(v, "compare"), "pca_recon")->kind == vae::JsonKind::Null);
+}
+
+TEST_CASE("the Repair panel asks the platform for the test digits once, and says why when they fail") {
+  App app = panels_app(2, true);
+  HeadlessUi ui(1400);
+  ui.frame(app);
+  CHECK(app.digits_state == Shared::Digits::Wanted);
+  app.digits_state = Shared::Digits::Loading;
+  ui.frame(app);
+  CHECK(app.digits_state == Shared::Digits::Loading);
+  const std::string junk = "not a safetensors file";
+  CHECK_FALSE(app_load_digits(app, reinterpret_cast<const uint8_t*>(junk.data()), junk.size()).ok());
+  app_update(app);
+  CHECK_THAT(panel<RepairPanel>(app).error, Catch::Contains("could not load the test digits"));
+}
+
+TEST_CASE("the state JSON's writer places commas, nests, and writes non-finite numbers as null") {
+  JsonOut j;
+  j.begin_object().field("a", 1).key("b").begin_array().num(0.5).num(std::nan("")).str("x\"y").end_array();
+  j.key("c").begin_object().end_object().field("d", true).key("e").integer(12345678901LL).end_object();
+  CHECK(j.text() == "{\"a\":1,\"b\":[0.5,null,\"x\\\"y\"],\"c\":{},\"d\":true,\"e\":12345678901}");
+}
+
+TEST_CASE("a texture's contents get a serial no other contents have had") {
+  Texture a, b;
+  texture_set(a, std::vector<float>(4, 0.5f), 2, 2);
+  texture_set(b, std::vector<float>(4, 0.5f), 2, 2);
+  const uint64_t first = a.serial;
+  texture_set(a, std::vector<float>(4, 1.f), 2, 2);
+  CHECK(a.serial != first);
+  CHECK(a.serial != b.serial);
+  CHECK(a.pixels == std::vector<uint8_t>(4, 255));
+  texture_set(a, std::vector<float>(3, 1.f), 2, 2);  // too few pixels: nothing changes
+  CHECK(a.pixels == std::vector<uint8_t>(4, 255));
+}
