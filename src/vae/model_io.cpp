@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "vae/pca.hpp"
+
 namespace vae {
 
 bool parse_int(const std::string& s, long long lo, long long hi, long long& out) {
@@ -105,7 +107,7 @@ Status model_from_st(const StFile& f, Vae& out) {
   }
   if (f.tensors.size() != m.layout.slots.size()) {
     for (const StTensor& t : f.tensors) {
-      if (is_map_tensor(t.name)) continue;
+      if (is_map_tensor(t.name) || is_pca_tensor(t.name)) continue;  // checked by latent_map.cpp, pca.cpp
       const bool known = std::any_of(m.layout.slots.begin(), m.layout.slots.end(),
                                      [&t](const TensorSlot& sl) { return sl.name == t.name; });
       if (!known) return Status::error("unexpected tensor \"" + t.name + "\" for architecture " + arch.describe());

@@ -36,8 +36,11 @@ struct Pca {
 
 // Fits K components to images (N, D) row-major: the D x D covariance accumulated in double, then Eigen's
 // SelfAdjointEigenSolver. Each axis's sign is fixed so that its largest-magnitude entry (the first on ties) is
-// positive. Errors: K < 1, K > D, N < 2.
+// positive. The covariance is (1/N) sum (x - mean)(x - mean)^T. Errors: K < 1, K > D, N < 2, a pixel not finite.
 Status pca_fit(const float* images, int N, int D, int K, const std::string& source, Pca& out);
+// The fraction of the training images' total variance the K axes keep: sum(variances) / (sum(variances) +
+// (D - K) noise_variance), the denominator being the covariance's trace.
+double pca_explained(const Pca& p);
 // pca_fit on a data set's first max_images images (all if max_images >= ds.count); source
 // "<ds.name>, <N> images".
 Status pca_fit_dataset(const Dataset& ds, int K, int max_images, Pca& out);
@@ -61,7 +64,8 @@ std::vector<float> pca_sample(const Pca& p, int count, float temperature, uint64
 void pca_to_st(const Pca& p, StFile& f);
 // Reads the PCA from a model's file for images of D pixels. No "pca.*" tensor and no pca.* metadata: K = 0 and
 // success. Otherwise checks shapes (D), (K, D), (K) with 1 <= K <= D, no other "pca.*" tensor, finite values,
-// variances >= 0, rows of unit length to within 1e-2. One message per problem; out is replaced only on success.
+// variances >= 0 and descending, rows of unit length and mutually orthogonal to within 1e-2, pca.noise_variance
+// a number >= 0. One message per problem; out is replaced only on success.
 Status pca_from_st(const StFile& f, int D, Pca& out);
 
 }  // namespace vae
