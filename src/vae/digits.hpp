@@ -2,8 +2,9 @@
 // Repair panel's test digits, assets/mnist-test-100.safetensors. Not a data-set loader (idx.hpp is).
 //
 // In the file: "images" (N, rows, cols) in [0, 1] (F16 or F32), "labels" (N,) whole numbers 0..255 as floats,
-// "indices" (N,) each image's index in the set it came from; __metadata__ "format" "vae-studio-digits/1",
-// "source" (e.g. "mnist-test, 100 images, seed 0").
+// "indices" (N, 2) each image's index in the set it came from as (index / 256, index % 256), whole numbers 0..255,
+// because a file has one dtype and F16 holds whole numbers exactly only up to 2048 (9999 would read back as
+// 10000); __metadata__ "format" "vae-studio-digits/1", "source" (e.g. "mnist-test, 100 images, seed 0").
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,10 +26,12 @@ struct DigitSample {
   const float* image(int i) const { return images.data() + size_t(i) * size_t(pixels()); }
 };
 
-// count distinct images of ds drawn with the project PRNG from `seed` (sorted by index), count <= ds.count.
+// count distinct images of ds drawn with the project PRNG from `seed` (the first count places of a Fisher-Yates
+// shuffle by Pcg32(seed).below, then sorted by index), 1 <= count <= ds.count, ds.count <= 65536.
 Status digits_pick(const Dataset& ds, int count, uint64_t seed, DigitSample& out);
 StFile digits_to_st(const DigitSample& s);
-// Checks the format key, shapes, finite values in [0, 1], labels and indices whole numbers; one line per problem.
+// Checks the format key, no other tensor, shapes, finite values in [0, 1], labels and index parts whole numbers
+// 0..255; one line per problem. out is replaced only on success.
 Status digits_from_st(const StFile& f, DigitSample& out);
 Status digits_parse(const uint8_t* bytes, size_t size, DigitSample& out);
 
