@@ -401,3 +401,52 @@ TEST_CASE("pca: each malformed pca tensor or key is refused with its own message
   // A PCA for other images: the model's D decides.
   CHECK(refusal(good, 784) == "pca.mean has shape (12,), the model's images need (784,)");
 }
+
+TEST_CASE("pca: each shipped model carries PCA-K of its own 50000 training images, with the README's test MSE",
+          "[pca]") {
+  struct Shipped {
+    const char* name;
+    const char* set;
+    int K;
+    double test_mse;  // pca_reconstruct's per-pixel MSE on the test split, as `vae pca` and `vae compare` print
+  };
+  for (const Shipped& m : {Shipped{"mnist-z2", "mnist", 2, 0.0555}, Shipped{"mnist-z32", "mnist", 32, 0.0152},
+                           Shipped{"fashion-z2", "fashion", 2, 0.0456}}) {
+    INFO(m.name);
+    StFile f;
+    REQUIRE(st_load(std::string(VAE_SOURCE_DIR) + "/assets/" + m.name + ".safetensors", f).ok());
+    Vae model;
+    REQUIRE(model_from_st(f, model).ok());
+    Pca p;
+    const Status s = pca_from_st(f, 784, p);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    CHECK(p.K == model.arch.Z);
+    CHECK(p.K == m.K);
+    CHECK(p.source == std::string(m.set) + "-train, 50000 images");
+    CHECK(f.meta("train.images") == "50000");  // the trainer's first 50000; the last 10000 validate
+
+    // Refitted here, the PCA is the stored one to F16's rounding (the sign convention makes it unique); within
+    // one F16 step (2^-11 below 1) rather than bit for bit, as another CPU's Eigen kernels round differently.
+    Dataset train, test;
+    REQUIRE(dataset_open(m.set, "train", "", VAE_SOURCE_DIR, train).ok());
+    Pca fit;
+    REQUIRE(pca_fit_dataset(train, m.K, 50000, fit).ok());
+    CHECK(fit.source == p.source);
+    CHECK(fit.noise_variance == Approx(p.noise_variance).epsilon(1e-6));
+    double worst = 0;
+    for (size_t i = 0; i < fit.components.size(); ++i) worst = std::max(worst, double(std::abs(p.components[i] - fit.components[i])));
+    for (size_t i = 0; i < fit.mean.size(); ++i) worst = std::max(worst, double(std::abs(p.mean[i] - fit.mean[i])));
+    CHECK(worst <= 1.0 / 2048);
+    for (int k = 0; k < m.K; ++k) CHECK(p.variances[size_t(k)] == Approx(fit.variances[size_t(k)]).epsilon(1e-3));
+
+    REQUIRE(dataset_open(m.set, "test", "", VAE_SOURCE_DIR, test).ok());
+    std::vector<float> rec(784);
+    double se = 0;
+    for (int i = 0; i < test.count; ++i) {
+      pca_reconstruct(p, test.image(i), rec.data());
+      for (int d = 0; d < 784; ++d) se += std::pow(double(test.image(i)[d]) - rec[size_t(d)], 2);
+    }
+    CHECK(se / (784.0 * test.count) == Approx(m.test_mse).margin(5e-5));
+  }
+}
