@@ -57,9 +57,12 @@ int run_pca(Args& a) {
                                  "\" is not a count; pass --n N"));
   vae::Dataset train, test;
   if (!(s = vae::dataset_open(set, "train", a.str("data-dir"), a.str("root"), train))) die("pca", s);
-  if (train.pixels() != m.arch.D)
-    die("pca", Status::error(train.name + " images have " + std::to_string(train.pixels()) + " pixels, " + path +
-                                 " takes " + std::to_string(m.arch.D)));
+  // Both splits are read before the file is touched: a missing test split must not leave it rewritten.
+  if (!(s = vae::dataset_open(set, "test", a.str("data-dir"), a.str("root"), test))) die("pca", s);
+  for (const vae::Dataset* ds : {&train, &test})
+    if (ds->pixels() != m.arch.D)
+      die("pca", Status::error(ds->name + " images have " + std::to_string(ds->pixels()) + " pixels, " + path +
+                                   " takes " + std::to_string(m.arch.D)));
   vae::Pca p;
   if (!(s = vae::pca_fit_dataset(train, m.arch.Z, int(n), p))) die("pca", s);
   const vae::DType dtype = vae::st_file_dtype(f);
@@ -71,7 +74,6 @@ int run_pca(Args& a) {
   vae::Pca stored;
   if (!(s = vae::st_load(path, g))) die("pca", s);
   if (!(s = vae::pca_from_st(g, m.arch.D, stored))) die("pca", s.with_context(path));
-  if (!(s = vae::dataset_open(set, "test", a.str("data-dir"), a.str("root"), test))) die("pca", s);
   std::printf("wrote PCA-%d into %s (%s): fitted to %s\n", p.K, path.c_str(), vae::dtype_name(dtype),
               p.source.c_str());
   std::printf("explained variance %.4f of the training images' total; top axes", vae::pca_explained(stored));

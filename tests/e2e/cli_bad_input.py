@@ -50,6 +50,19 @@ def main():
     other['__metadata__']['vae.latent'] = '3'
     files['z3.safetensors'] = (other, payload)
     files['model.safetensors'] = good
+    # A PCA whose second axis is not of unit length (vae pca/compare refuse it): pca.* tensors appended to the model.
+    esize = 2 if entry['dtype'] == 'F16' else 4
+    pack = (lambda v: struct.pack('<%de' % len(v), *v)) if esize == 2 else (lambda v: struct.pack('<%df' % len(v), *v))
+    bad_pca = json.loads(json.dumps(header))
+    extra = b''
+    for pname, shape, values in [('pca.mean', [784], [0.5] * 784),
+                                 ('pca.components', [2, 784], [1.0] + [0.0] * 784 + [1.5] + [0.0] * 782),
+                                 ('pca.variances', [2], [2.0, 1.0])]:
+        bad_pca[pname] = {'dtype': entry['dtype'], 'shape': shape,
+                          'data_offsets': [len(payload) + len(extra), len(payload) + len(extra) + esize * len(values)]}
+        extra += pack(values)
+    bad_pca['__metadata__']['pca.noise_variance'] = '0.05'
+    files['badpca.safetensors'] = (bad_pca, payload + extra)
     idx_bad = struct.pack('>I', 0x00000803) + struct.pack('>III', 10, 28, 28) + bytes(100)  # 10 images, 100 bytes
     idx_small = struct.pack('>I', 0x00000803) + struct.pack('>III', 3, 10, 10) + bytes(300)  # 10x10 images
     labels = struct.pack('>I', 0x00000801) + struct.pack('>I', 3) + bytes(3)
@@ -68,6 +81,11 @@ def main():
                 os.makedirs(os.path.join(case_dir, 'gzdata'))
                 open(os.path.join(case_dir, 'gzdata/t10k-images-idx3-ubyte.gz'), 'wb').write(b'\x1f\x8b\x08\x00garbage')
                 open(os.path.join(case_dir, 'gzdata/t10k-labels-idx1-ubyte'), 'wb').write(labels)
+            elif n == 'trainonly/':
+                os.makedirs(os.path.join(case_dir, 'trainonly'))
+                open(os.path.join(case_dir, 'trainonly/train-images-idx3-ubyte'), 'wb').write(
+                    struct.pack('>I', 0x00000803) + struct.pack('>III', 3, 28, 28) + bytes(3 * 784))
+                open(os.path.join(case_dir, 'trainonly/train-labels-idx1-ubyte'), 'wb').write(labels)
             elif n == 'folder/':
                 os.makedirs(os.path.join(case_dir, 'folder'))
             elif n == 'ckpt-other':  # a checkpoint from a run with other options
@@ -174,6 +192,30 @@ def main():
         ('restore: a centred square that hides everything', ['restore', '--model', 'model.safetensors', '--root', root,
                                                              '--block', 'centre', '--amount', '1'],
          ['model.safetensors'], 1, 'hides every pixel of the 28x28 image: nothing is left to restore from'),
+        ('pca: no --model', ['pca'], [], 2, '--model PATH is required'),
+        ('pca: bad model (not rewritten)', ['pca', '--model', 'nan.safetensors', '--root', root], ['nan.safetensors'],
+         1, 'is NaN'),
+        ('pca: missing data folder (not rewritten)', ['pca', '--model', 'model.safetensors', '--data', 'mnist', '--data-dir', 'nodata'],
+         ['model.safetensors'], 1, 'nodata/train-images-idx3-ubyte (or .gz): cannot open'),
+        ('pca: training split only, no test split (not rewritten)', ['pca', '--model', 'model.safetensors',
+                                                                     '--data', 'mnist', '--data-dir', 'trainonly'],
+         ['model.safetensors', 'trainonly/'], 1, 'trainonly/t10k-images-idx3-ubyte (or .gz): cannot open'),
+        ('pca: a PCA of one image', ['pca', '--model', 'model.safetensors', '--n', '1'], ['model.safetensors'], 2,
+         '--n "1" is not valid: expected a whole number from 2 to'),
+        ('compare: a model without a PCA', ['compare', '--models', 'model.safetensors', '--root', root],
+         ['model.safetensors'], 1, 'model.safetensors has no PCA to compare with: run `vae pca --model '
+         'model.safetensors` first'),
+        ('compare: a PCA axis not of unit length', ['compare', '--models', 'badpca.safetensors', '--root', root],
+         ['badpca.safetensors'], 1, 'badpca.safetensors: pca.components row 1 has length 1.5, not 1'),
+        ('compare: an empty name in --models', ['compare', '--models', 'model.safetensors,'], [], 2,
+         '--models "model.safetensors," is not valid: expected a comma-separated list of model files'),
+        ('compare: a missing model', ['compare', '--models', 'missing.safetensors'], [], 1,
+         'missing.safetensors: cannot open'),
+        ('digits: no --out', ['digits'], [], 2, '--out "" is not valid: expected a file path'),
+        ('digits: more images than the test set', ['digits', '--root', root, '--n', '10001', '--out', 'd.safetensors'],
+         [], 1, 'mnist-test has 10000 images: cannot pick 10001'),
+        ('digits: output folder missing', ['digits', '--root', root, '--out', 'nofolder/d.safetensors'], [], 1,
+         'folder nofolder does not exist'),
     ]
     failed = 0
     for i, (what, args, needs, code, words) in enumerate(cases):
