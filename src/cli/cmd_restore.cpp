@@ -233,10 +233,10 @@ int run_restore(Args& a) {
   std::printf("\n%-16s %10s %9s %9s %9s %8s %7s\n", "method", "BCE", "MSE", "PSNR", "PSNR", "MwG", "seconds");
   std::printf("%-16s %10s %9s %9s %9s %8s %7s\n", "", "nats/img", "", "mean MSE", "per img", "accept", "");
   for (const Row& r : rows) print_row(r);
-  std::printf("\nerrors over the damaged pixels of each image, averaged over the %d images. BCE: -sum [x log p + (1 - x) "
-              "log(1 - p)], p clamped to [1e-6, 1 - 1e-6]; PSNR 10 log10(1 / MSE) from the mean MSE, and the mean of "
-              "the images' own PSNRs; MwG accept: the share of Metropolis-within-Gibbs proposals accepted after the "
-              "warm-up; seconds: the method's time for all images, on one thread.\n", n);
+  std::printf("\nErrors over each image's damaged pixels, averaged over the %d images. BCE: -sum [x log p + (1 - x) log(1 - p)],\n"
+              "p clamped to [1e-6, 1 - 1e-6]. PSNR: 10 log10(1 / MSE) of the mean MSE, and the mean of the images' own PSNRs.\n"
+              "MwG accept: the share of Metropolis-within-Gibbs proposals accepted after the warm-up. Seconds: the method's\n"
+              "time for all the images, one thread.\n", n);
   for (vae::Restore r : methods) std::printf("  %-14s %s\n", vae::restore_name(r), vae::restore_label(r));
 
   TileSheet sheet(int(sheet_rows.size()), shown, ds.rows, ds.cols, 1);

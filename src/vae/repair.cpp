@@ -506,9 +506,9 @@ const char* restore_label(Restore r) {
     case Restore::PosteriorMean: return "posterior mean: decoder means averaged over z ~ q(z|x)";
     case Restore::PseudoGibbs: return "pseudo-Gibbs (Rezende, Mohamed & Wierstra 2014)";
     case Restore::MetropolisGibbs: return "Metropolis-within-Gibbs (Mattei & Frellsen 2018)";
-    case Restore::Map: return "MAP of z on the observed pixels";
+    case Restore::Map: return "MAP of z: the observed pixels' likelihood + the prior";
     case Restore::MeanImage: return "the training images' mean image";
-    case Restore::Pca: return "PCA on the observed pixels";
+    case Restore::Pca: return "PCA from the observed pixels";
     case Restore::Median: return "3x3 median filter";
   }
   return "?";
