@@ -23,8 +23,11 @@ const out = resolve(arg('out', join(site, '../screenshots')));
 const VIEW = { width: 1440, height: 900 };
 // Native (AVX-512 here) and wasm SIMD128 kernels sum in different orders, so the two builds' floats differ in their
 // last bits; every random number is drawn in a fixed order whatever the chain decides (src/vae/repair.hpp), so a
-// flipped decision changes one step, not the rest of the chain. Measured: see the README's Repair section.
-const REL_TOLERANCE = 0.02, ABS_TOLERANCE = 0.05;
+// flipped decision changes one step, not the rest of the chain. Measured on test digit 0 with mnist-z2 (Chromium
+// 156, AMD EPYC): every method's BCE within 0.001 nats of the native build's (one-pass 265.600 vs 265.599, the
+// rest equal to 3 decimals). Over 200 images the engine's own wasm-vs-native check found 0 to 2 images per
+// hundred whose chains part after a flipped decision, so one image is allowed 1 % (src/vae/repair.hpp).
+const REL_TOLERANCE = 0.01, ABS_TOLERANCE = 0.01;
 
 let passed = 0, failed = 0;
 function check(ok, what, detail = '') {

@@ -164,7 +164,7 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
     ImGui::SameLine();
     if (ImGui::Button("Next")) p.digit = (p.digit + 1) % std::max(1, s.digits.count);
     note_item(s, "repair_next");
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("label 0").x);
     ImGui::TextColored(kDimText, "label %d", int(s.digits.labels[size_t(std::clamp(p.digit, 0, s.digits.count - 1))]));
   }
 
@@ -240,17 +240,27 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
     if (p.damage.kind != vae::Damage::Mask) return;
   }
   // damaged | restored | original | difference, the damaged one taking the mask brush.
-  const float side = std::min(110.f, (space.width - 24.f) / 4.f);
+  // The column's room left of its scrollbar, for four images and three gaps.
+  const float room = std::min(space.width, ImGui::GetContentRegionAvail().x);
+  const float side = std::min(110.f, (room - 3 * ImGui::GetStyle().ItemSpacing.x) / 4.f);
   ImGui::BeginGroup();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   if (p.damage.kind == vae::Damage::Mask) {
     ImGui::InvisibleButton("mask", ImVec2(side, side), ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
     note_item(s, "repair_mask");
+    const bool was_painting = p.painting;
     p.painting = ImGui::IsItemActive();
     if (p.painting) {
+      // Along the segment from the last frame's pointer, so that a quick stroke leaves no gaps.
       const ImVec2 mp = ImGui::GetIO().MousePos;
-      mask_paint(p.mask, a.image_rows, a.image_cols, (mp.x - p0.x) / side * a.image_cols,
-                 (mp.y - p0.y) / side * a.image_rows, p.brush, ImGui::IsMouseDown(ImGuiMouseButton_Right));
+      const float x = (mp.x - p0.x) / side * a.image_cols, y = (mp.y - p0.y) / side * a.image_rows;
+      const float x0 = was_painting ? p.last_paint[0] : x, y0 = was_painting ? p.last_paint[1] : y;
+      const int steps = 1 + int(std::hypot(x - x0, y - y0) / 0.5f);
+      for (int k = 1; k <= steps; ++k)
+        mask_paint(p.mask, a.image_rows, a.image_cols, x0 + (x - x0) * k / steps, y0 + (y - y0) * k / steps, p.brush,
+                   ImGui::IsMouseDown(ImGuiMouseButton_Right));
+      p.last_paint[0] = x;
+      p.last_paint[1] = y;
     }
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p1(p0.x + side, p0.y + side);

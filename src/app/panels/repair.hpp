@@ -40,6 +40,7 @@ struct RepairPanel {
   double started = 0;           // Shared::time when the animation began
   int frame_shown = -2;         // the frame on show (-1: the final image)
   bool painting = false;        // a mask stroke is under way (the table waits for it to end)
+  float last_paint[2] = {0, 0}; // where the stroke was in the last frame, image pixel units
   Texture damaged_tex{"repair_damaged"}, restored_tex{"repair_restored"}, original_tex{"repair_original"},
       difference_tex{"repair_difference"};
 };
