@@ -1,6 +1,7 @@
 // A VAE's weights file: safetensors with PyTorch-style names (encoder.fc1.weight, shape (out, in), row-major)
 // and the architecture, provenance and test figures as __metadata__ strings. Checks that the tensors match the
-// declared architecture exactly (extra "map.*" and "pca.*" tensors aside, each read by its own module); the byte-level checks are st_parse's.
+// declared architecture exactly (extra "map.*" and "pca.*" tensors aside, each read by its own module); the
+// byte-level checks are st_parse's.
 #pragma once
 #include <string>
 #include <utility>
@@ -28,8 +29,8 @@ constexpr const char* kMapPrefix = "map.";
 bool is_map_tensor(const std::string& name);
 
 // Builds the model from a parsed file (architecture from the metadata, then every tensor by name and shape).
-// Besides the parameters the file may hold only tensors named "map.*" (latent_map.hpp) or "pca.*" (pca.hpp), skipped here, unchecked;
-// any other extra tensor is refused.
+// Besides the parameters the file may hold only tensors named "map.*" (latent_map.hpp) or "pca.*" (pca.hpp),
+// skipped here, unchecked; any other extra tensor is refused.
 Status model_from_st(const StFile& f, Vae& out);
 // The file for a model: its tensors in layout order and the metadata (architecture keys are set here).
 StFile model_to_st(const Vae& m, const Metadata& extra);
