@@ -8,6 +8,8 @@
 namespace app {
 
 struct Texture {
+  Texture() = default;
+  explicit Texture(const char* name_, bool smooth_ = false) : name(name_), smooth(smooth_) {}
   const char* name = nullptr;  // what the native state JSON's "shown" calls it ("recon"); null: not listed
   bool smooth = false;         // linear filtering (the drawing canvas); nearest keeps 28x28 pixels sharp
   int width = 0, height = 0;

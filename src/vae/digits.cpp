@@ -19,12 +19,6 @@ constexpr const char* kLabels = "labels";
 constexpr const char* kIndices = "indices";
 constexpr int kIndexBase = 256;  // indices stored as (index / 256, index % 256): both exact in F16
 
-std::string shape_str(const std::vector<int64_t>& sh) {
-  std::string r = "(";
-  for (size_t i = 0; i < sh.size(); ++i) r += (i ? ", " : "") + std::to_string(sh[i]);
-  return r + (sh.size() == 1 ? ",)" : ")");
-}
-
 std::string num(float v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", double(v));
@@ -91,32 +85,22 @@ Status digits_from_st(const StFile& f, DigitSample& out) {
     return Status::error(fmt.empty() ? std::string("not a digits file (no \"format\" in __metadata__)")
                                      : "unknown digits format \"" + fmt + "\" (expected " + kFormat + ")");
   const StTensor *images = nullptr, *labels = nullptr, *indices = nullptr;
-  for (const StTensor& t : f.tensors) {
-    const StTensor** slot = t.name == kImages ? &images : t.name == kLabels ? &labels : t.name == kIndices ? &indices
-                                                                                                        : nullptr;
-    if (!slot) return Status::error("unexpected tensor \"" + t.name + "\" in a digits file");
-    *slot = &t;
-    size_t size = 1;
-    for (int64_t d : t.shape) size *= d < 0 ? 0 : size_t(d);
-    if (t.data.size() != size)
-      return Status::error(t.name + " holds " + std::to_string(t.data.size()) + " values, its shape " +
-                           shape_str(t.shape) + " needs " + std::to_string(size));
-    for (size_t i = 0; i < t.data.size(); ++i)
-      if (!std::isfinite(t.data[i])) return Status::error(t.name + "[" + std::to_string(i) + "] is not finite");
-  }
+  const Status picked = st_pick(f, nullptr, {{kImages, &images}, {kLabels, &labels}, {kIndices, &indices}},
+                                [](const std::string& name) { return "unexpected tensor \"" + name + "\" in a digits file"; });
+  if (!picked) return picked;
   for (const auto& [t, name] : {std::pair{images, kImages}, {labels, kLabels}, {indices, kIndices}})
     if (!t) return Status::error(std::string(name) + " missing from the digits file");
   const std::vector<int64_t>& sh = images->shape;
   if (sh.size() != 3 || sh[0] < 1 || sh[1] < 1 || sh[2] < 1 || sh[1] > 4096 || sh[2] > 4096)
-    return Status::error(std::string(kImages) + " has shape " + shape_str(sh) +
+    return Status::error(std::string(kImages) + " has shape " + st_shape_str(sh) +
                          ", needs (N, rows, cols) with N >= 1 and 1 to 4096 rows and columns");
   const int64_t n = sh[0];
   if (labels->shape != std::vector<int64_t>{n})
-    return Status::error(std::string(kLabels) + " has shape " + shape_str(labels->shape) + ", " + kImages + " " +
-                         shape_str(sh) + " needs " + shape_str({n}));
+    return Status::error(std::string(kLabels) + " has shape " + st_shape_str(labels->shape) + ", " + kImages + " " +
+                         st_shape_str(sh) + " needs " + st_shape_str({n}));
   if (indices->shape != std::vector<int64_t>{n, 2})
-    return Status::error(std::string(kIndices) + " has shape " + shape_str(indices->shape) + ", " + kImages + " " +
-                         shape_str(sh) + " needs " + shape_str({n, 2}));
+    return Status::error(std::string(kIndices) + " has shape " + st_shape_str(indices->shape) + ", " + kImages + " " +
+                         st_shape_str(sh) + " needs " + st_shape_str({n, 2}));
   for (size_t i = 0; i < images->data.size(); ++i) {
     const float v = images->data[i];
     if (!(v >= 0.f && v <= 1.f))

@@ -23,12 +23,6 @@ constexpr const char* kMetaSource = "map.source";
 constexpr const char* kMetaExplained = "map.explained";
 constexpr int kEncodeBatch = 1000;
 
-std::string shape_str(const std::vector<int64_t>& sh) {
-  std::string r = "(";
-  for (size_t i = 0; i < sh.size(); ++i) r += (i ? ", " : "") + std::to_string(sh[i]);
-  return r + (sh.size() == 1 ? ",)" : ")");
-}
-
 // "0.31,0.18": two fractions in [0, 1], the whole string.
 bool parse_explained(const std::string& s, double out[2]) {
   const size_t comma = s.find(',');
@@ -211,23 +205,10 @@ void latent_map_to_st(const LatentMap& m, StFile& f) {
 
 Status latent_map_from_st(const StFile& f, int Z, LatentMap& out) {
   const StTensor *points = nullptr, *labels = nullptr, *center = nullptr, *basis = nullptr;
-  for (const StTensor& t : f.tensors) {
-    if (!is_map_tensor(t.name)) continue;
-    const StTensor** slot = t.name == kPoints ? &points
-                            : t.name == kLabels ? &labels
-                            : t.name == kCenter ? &center
-                            : t.name == kBasis ? &basis
-                                               : nullptr;
-    if (!slot) return Status::error("unexpected map tensor \"" + t.name + "\"");
-    *slot = &t;
-    size_t size = 1;
-    for (int64_t d : t.shape) size *= d < 0 ? 0 : size_t(d);
-    if (t.data.size() != size)
-      return Status::error(t.name + " holds " + std::to_string(t.data.size()) + " values, its shape " +
-                           shape_str(t.shape) + " needs " + std::to_string(size));
-    for (size_t i = 0; i < t.data.size(); ++i)
-      if (!std::isfinite(t.data[i])) return Status::error(t.name + "[" + std::to_string(i) + "] is not finite");
-  }
+  const Status picked = st_pick(f, is_map_tensor,
+                                {{kPoints, &points}, {kLabels, &labels}, {kCenter, &center}, {kBasis, &basis}},
+                                [](const std::string& name) { return "unexpected map tensor \"" + name + "\""; });
+  if (!picked) return picked;
   const std::string kind = f.meta(kMetaKind);
   if (kind.empty() && !points && !labels && !center && !basis) {
     out = LatentMap();
@@ -247,11 +228,11 @@ Status latent_map_from_st(const StFile& f, int Z, LatentMap& out) {
   if (kind == "pca" && !basis) return Status::error(std::string(kBasis) + " missing for map.kind pca");
 
   if (points->shape.size() != 2 || points->shape[1] != 2 || points->shape[0] < 1)
-    return Status::error(std::string(kPoints) + " has shape " + shape_str(points->shape) + ", needs (N, 2) with N >= 1");
+    return Status::error(std::string(kPoints) + " has shape " + st_shape_str(points->shape) + ", needs (N, 2) with N >= 1");
   const int64_t n = points->shape[0];
   if (labels->shape != std::vector<int64_t>{n})
-    return Status::error(std::string(kLabels) + " has shape " + shape_str(labels->shape) + ", " + kPoints + " " +
-                         shape_str(points->shape) + " needs " + shape_str({n}));
+    return Status::error(std::string(kLabels) + " has shape " + st_shape_str(labels->shape) + ", " + kPoints + " " +
+                         st_shape_str(points->shape) + " needs " + st_shape_str({n}));
   for (size_t i = 0; i < labels->data.size(); ++i) {
     const float v = labels->data[i];
     if (!(v >= 0.f && v <= 255.f && v == std::floor(v))) {
@@ -268,11 +249,11 @@ Status latent_map_from_st(const StFile& f, int Z, LatentMap& out) {
   m.labels.assign(labels->data.begin(), labels->data.end());
   if (kind == "pca") {
     if (center->shape != std::vector<int64_t>{Z})
-      return Status::error(std::string(kCenter) + " has shape " + shape_str(center->shape) + ", the model's latent needs " +
-                           shape_str({Z}));
+      return Status::error(std::string(kCenter) + " has shape " + st_shape_str(center->shape) + ", the model's latent needs " +
+                           st_shape_str({Z}));
     if (basis->shape != std::vector<int64_t>{2, Z})
-      return Status::error(std::string(kBasis) + " has shape " + shape_str(basis->shape) + ", the model's latent needs " +
-                           shape_str({2, Z}));
+      return Status::error(std::string(kBasis) + " has shape " + st_shape_str(basis->shape) + ", the model's latent needs " +
+                           st_shape_str({2, Z}));
     double n1 = 0, n2 = 0, d12 = 0;
     basis_gram(basis->data.data(), Z, n1, d12, n2);
     if (std::abs(std::sqrt(n1) - 1) > 1e-2 || std::abs(std::sqrt(n2) - 1) > 1e-2 || std::abs(d12) > 1e-2) {

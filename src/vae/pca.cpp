@@ -25,12 +25,6 @@ constexpr const char* kMetaSource = "pca.source";
 constexpr const char* kMetaNoise = "pca.noise_variance";
 constexpr int kFitChunk = 1000;  // images converted to double at a time while accumulating the covariance
 
-std::string shape_str(const std::vector<int64_t>& sh) {
-  std::string r = "(";
-  for (size_t i = 0; i < sh.size(); ++i) r += (i ? ", " : "") + std::to_string(sh[i]);
-  return r + (sh.size() == 1 ? ",)" : ")");
-}
-
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", v);
@@ -225,22 +219,9 @@ void pca_to_st(const Pca& p, StFile& f) {
 
 Status pca_from_st(const StFile& f, int D, Pca& out) {
   const StTensor *mean = nullptr, *components = nullptr, *variances = nullptr;
-  for (const StTensor& t : f.tensors) {
-    if (!is_pca_tensor(t.name)) continue;
-    const StTensor** slot = t.name == kMean ? &mean
-                            : t.name == kComponents ? &components
-                            : t.name == kVariances ? &variances
-                                                   : nullptr;
-    if (!slot) return Status::error("unexpected pca tensor \"" + t.name + "\"");
-    *slot = &t;
-    size_t size = 1;
-    for (int64_t d : t.shape) size *= d < 0 ? 0 : size_t(d);
-    if (t.data.size() != size)
-      return Status::error(t.name + " holds " + std::to_string(t.data.size()) + " values, its shape " +
-                           shape_str(t.shape) + " needs " + std::to_string(size));
-    for (size_t i = 0; i < t.data.size(); ++i)
-      if (!std::isfinite(t.data[i])) return Status::error(t.name + "[" + std::to_string(i) + "] is not finite");
-  }
+  const Status picked = st_pick(f, is_pca_tensor, {{kMean, &mean}, {kComponents, &components}, {kVariances, &variances}},
+                                [](const std::string& name) { return "unexpected pca tensor \"" + name + "\""; });
+  if (!picked) return picked;
   const bool any_meta = std::any_of(f.metadata.begin(), f.metadata.end(),
                                     [](const std::pair<std::string, std::string>& kv) { return is_pca_tensor(kv.first); });
   if (!mean && !components && !variances) {
@@ -252,16 +233,16 @@ Status pca_from_st(const StFile& f, int D, Pca& out) {
   if (!components) return Status::error(std::string(kComponents) + " missing");
   if (!variances) return Status::error(std::string(kVariances) + " missing");
   if (mean->shape != std::vector<int64_t>{D})
-    return Status::error(std::string(kMean) + " has shape " + shape_str(mean->shape) + ", the model's images need " +
-                         shape_str({D}));
+    return Status::error(std::string(kMean) + " has shape " + st_shape_str(mean->shape) + ", the model's images need " +
+                         st_shape_str({D}));
   if (components->shape.size() != 2 || components->shape[1] != D || components->shape[0] < 1 ||
       components->shape[0] > D)
-    return Status::error(std::string(kComponents) + " has shape " + shape_str(components->shape) + ", needs (K, " +
+    return Status::error(std::string(kComponents) + " has shape " + st_shape_str(components->shape) + ", needs (K, " +
                          std::to_string(D) + ") with 1 <= K <= " + std::to_string(D));
   const int K = int(components->shape[0]);
   if (variances->shape != std::vector<int64_t>{K})
-    return Status::error(std::string(kVariances) + " has shape " + shape_str(variances->shape) + ", " + kComponents +
-                         " " + shape_str(components->shape) + " needs " + shape_str({K}));
+    return Status::error(std::string(kVariances) + " has shape " + st_shape_str(variances->shape) + ", " + kComponents +
+                         " " + st_shape_str(components->shape) + " needs " + st_shape_str({K}));
   for (int k = 0; k < K; ++k) {
     const float v = variances->data[size_t(k)];
     if (!(v >= 0.f))

@@ -3,6 +3,7 @@
 #include "vae/safetensors.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -441,6 +442,30 @@ Status st_save(const std::string& path, const StFile& f, DType dtype) {
   const Status s = st_serialize(f, dtype, bytes);
   if (!s) return s.with_context(path);
   return file_write_atomic(path, bytes);
+}
+
+std::string st_shape_str(const std::vector<int64_t>& shape) {
+  std::string r = "(";
+  for (size_t i = 0; i < shape.size(); ++i) r += (i ? ", " : "") + std::to_string(shape[i]);
+  return r + (shape.size() == 1 ? ",)" : ")");
+}
+
+Status st_pick(const StFile& f, bool (*mine)(const std::string&), const std::vector<StSlot>& slots,
+               std::string (*unexpected)(const std::string&)) {
+  for (const StTensor& t : f.tensors) {
+    if (mine && !mine(t.name)) continue;
+    const auto slot = std::find_if(slots.begin(), slots.end(), [&t](const StSlot& s) { return t.name == s.name; });
+    if (slot == slots.end()) return Status::error(unexpected(t.name));
+    *slot->tensor = &t;
+    size_t size = 1;
+    for (int64_t d : t.shape) size *= d < 0 ? 0 : size_t(d);
+    if (t.data.size() != size)
+      return Status::error(t.name + " holds " + std::to_string(t.data.size()) + " values, its shape " +
+                           st_shape_str(t.shape) + " needs " + std::to_string(size));
+    for (size_t i = 0; i < t.data.size(); ++i)
+      if (!std::isfinite(t.data[i])) return Status::error(t.name + "[" + std::to_string(i) + "] is not finite");
+  }
+  return Status::success();
 }
 
 }  // namespace vae

@@ -71,4 +71,19 @@ const char* dtype_name(DType d);  // "F32", "F16"
 DType st_file_dtype(const StFile& f);
 float f16_to_f32(uint16_t h);
 
+// ---- for the modules whose tensors ride along in a model's file (latent_map, pca) or make a file (digits) ----
+
+// "(3, 784)", "(10,)": a shape as the messages write it.
+std::string st_shape_str(const std::vector<int64_t>& shape);
+// One tensor a reader expects, by name, and where to put it (null until found).
+struct StSlot {
+  const char* name;
+  const StTensor** tensor;
+};
+// Finds the slots' tensors among those of f that `mine` accepts (all when null), each one checked: values as
+// many as its shape says, every value finite. Another tensor that `mine` accepts is an error,
+// unexpected(name) its message; so is a problem with one of the slots' tensors. Slots not in the file stay null.
+Status st_pick(const StFile& f, bool (*mine)(const std::string&), const std::vector<StSlot>& slots,
+               std::string (*unexpected)(const std::string&));
+
 }  // namespace vae
