@@ -79,19 +79,15 @@ int run_compare(Args& a) {
   std::vector<Row> rows;
   for (const std::string& path : paths) {
     vae::StFile f;
-    Status s = vae::st_load(path, f);
-    if (!s) die("compare", s);
-    vae::Vae m;
-    if (!(s = vae::model_from_st(f, m))) die("compare", s.with_context(path));
     vae::Pca pca;
-    if (!(s = vae::pca_from_st(f, m.arch.D, pca))) die("compare", s.with_context(path));
+    const vae::Vae m = load_model_and_pca("compare", path, f, pca);
     if (pca.empty())
       die("compare", Status::error(path + " has no PCA to compare with: run `vae pca --model " + path + "` first"));
     const std::string set = f.meta("dataset", "mnist");
     if (set != "mnist" && set != "fashion")
       die("compare", Status::error(path + ": trained on \"" + set + "\", not mnist or fashion"));
     vae::Dataset ds;
-    if (!(s = vae::dataset_open(set, "test", "", a.str("root"), ds))) die("compare", s);
+    if (const Status s = vae::dataset_open(set, "test", "", a.str("root"), ds); !s) die("compare", s);
     if (ds.pixels() != m.arch.D)
       die("compare", Status::error(ds.name + " images have " + std::to_string(ds.pixels()) + " pixels, " + path +
                                        " takes " + std::to_string(m.arch.D)));

@@ -127,12 +127,9 @@ int run_restore(Args& a) {
   // The model, its PCA and the data.
   const std::string path = a.str("model");
   vae::StFile f;
-  Status s = vae::st_load(path, f);
-  if (!s) die("restore", s);
-  vae::Vae m;
-  if (!(s = vae::model_from_st(f, m))) die("restore", s.with_context(path));
   vae::Pca pca;
-  if (!(s = vae::pca_from_st(f, m.arch.D, pca))) die("restore", s.with_context(path));
+  const vae::Vae m = load_model_and_pca("restore", path, f, pca);
+  Status s = Status::success();
   if (pca.empty()) {
     if (explicit_pca)
       die("restore", Status::error(path + " has no PCA (\"pca.*\" tensors), which pca and mean-image need; vae pca adds it"));

@@ -143,6 +143,15 @@ vae::Vae load_model(const char* cmd, const std::string& path, vae::Metadata* met
   return m;
 }
 
+vae::Vae load_model_and_pca(const char* cmd, const std::string& path, vae::StFile& file, vae::Pca& pca) {
+  Status s = vae::st_load(path, file);
+  if (!s) die(cmd, s);
+  vae::Vae m;
+  if (!(s = vae::model_from_st(file, m))) die(cmd, s.with_context(path));
+  if (!(s = vae::pca_from_st(file, m.arch.D, pca))) die(cmd, s.with_context(path));
+  return m;
+}
+
 vae::Dataset load_data(const char* cmd, Args& a, const std::string& split) {
   vae::Dataset ds;
   Status s = vae::dataset_open(a.choice("data", {"mnist", "fashion"}), split, a.str("data-dir"), a.str("root"), ds);

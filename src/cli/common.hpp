@@ -12,6 +12,7 @@
 #include "vae/idx.hpp"
 #include "vae/model.hpp"
 #include "vae/model_io.hpp"
+#include "vae/pca.hpp"
 #include "vae/status.hpp"
 
 namespace cli {
@@ -72,6 +73,8 @@ extern const Opt kModel, kData, kDataDir, kRoot, kSeed, kThreads;
 [[noreturn]] void die(const char* cmd, const Status& s);
 
 vae::Vae load_model(const char* cmd, const std::string& path, vae::Metadata* meta = nullptr);
+// The model at path with its whole file (metadata, riding tensors) and its PCA (K == 0 when the file has none).
+vae::Vae load_model_and_pca(const char* cmd, const std::string& path, vae::StFile& file, vae::Pca& pca);
 // The --data set's split from --data-dir / --root.
 vae::Dataset load_data(const char* cmd, Args& a, const std::string& split);
 
