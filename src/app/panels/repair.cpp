@@ -161,7 +161,7 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(90);
     ImGui::SliderInt("##digit", &p.digit, 0, s.digits.count - 1, "#%d");
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Next").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Next")) p.digit = (p.digit + 1) % std::max(1, s.digits.count);
     note_item(s, "repair_next");
     same_line_if_fits(ImGui::CalcTextSize("label 0").x);
