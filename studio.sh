@@ -12,6 +12,8 @@ ROOT=$PWD
 
 DEBS=(build-essential cmake pkg-config zlib1g-dev libeigen3-dev catch2 libstb-dev nlohmann-json3-dev
       dataset-fashion-mnist
+      # PyTorch (CPU) for tools/pytorch and its tests; run with Debian's /usr/bin/python3, which has it
+      python3-torch
       # the studio: desktop (GLFW + OpenGL 3.3), browser (Emscripten), `apt-get source imgui`, end-to-end tests
       libglfw3-dev libgl-dev libgl1-mesa-dri emscripten dpkg-dev xz-utils python3 xvfb xauth chromium
       # fuzzing: clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer for readable reports
