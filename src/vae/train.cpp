@@ -212,6 +212,64 @@ ElboSum eval_elbo(const Vae& m, const float* images, int count, uint64_t seed, i
   return total;
 }
 
+double ElboEstimate::standard_error() const {
+  return sum.count > 0 ? std::sqrt(rec_var) / double(sum.count) : 0.0;
+}
+
+ElboEstimate eval_elbo_samples(const Vae& m, const float* images, int count, int S, uint64_t seed, int threads) {
+  const int D = m.arch.D, Z = m.arch.Z;
+  S = std::max(S, 1);
+  const int per = std::max(1, std::min(256, 4096 / S));  // images per pass: about 4096 decoded columns
+  ElboEstimate shard_est[kShards];
+  parallel_run(kShards, threads, [&](int sh) {
+    const int begin = int(long(count) * sh / kShards), end = int(long(count) * (sh + 1) / kShards);
+    Workspace ws;
+    Matrix mu_rep, logvar_rep, eps, z;  // (Z, n S): column j S + s is image j's draw s
+    Matrix X_rep;                       // (D, n S)
+    for (int b0 = begin; b0 < end; b0 += per) {
+      const int n = std::min(per, end - b0), cols = n * S;
+      Eigen::Map<const Matrix> X(images + size_t(b0) * D, D, n);
+      vae_encode(m, X, ws);
+      kl_forward(ws.mu, ws.logvar, ws.kl);
+      mu_rep.resize(Z, cols);
+      logvar_rep.resize(Z, cols);
+      eps.resize(Z, cols);
+      X_rep.resize(D, cols);
+      for (int j = 0; j < n; ++j) {
+        Pcg32 rng(prng_mix(seed, size_t(b0 + j)), kStreamEval);
+        for (int s = 0; s < S; ++s) {
+          const int c = j * S + s;
+          for (int d = 0; d < Z; ++d) eps(d, c) = rng.normal();
+          mu_rep.col(c) = ws.mu.col(j);
+          logvar_rep.col(c) = ws.logvar.col(j);
+          X_rep.col(c) = X.col(j);
+        }
+      }
+      reparam_forward(mu_rep, logvar_rep, eps, z);
+      vae_decode_logits(m, z, ws);
+      bce_forward(ws.logits, X_rep, ws.rec);
+      ElboEstimate& e = shard_est[sh];
+      for (int j = 0; j < n; ++j) {
+        double mean = 0, sq = 0;
+        for (int s = 0; s < S; ++s) mean += double(ws.rec[j * S + s]);
+        mean /= S;
+        for (int s = 0; s < S; ++s) sq += (double(ws.rec[j * S + s]) - mean) * (double(ws.rec[j * S + s]) - mean);
+        e.sum.rec += mean;
+        e.sum.kl += double(ws.kl[j]);
+        e.rec_var += S > 1 ? sq / (S - 1) / S : 0.0;
+      }
+      e.sum.count += n;
+    }
+  });
+  ElboEstimate total;
+  total.samples = S;
+  for (const ElboEstimate& e : shard_est) {
+    total.sum += e.sum;
+    total.rec_var += e.rec_var;
+  }
+  return total;
+}
+
 void eval_iwae(const Vae& m, const float* images, int count, int K, uint64_t seed, int threads,
                std::vector<double>& log_px, const std::function<void(int)>& progress) {
   const int D = m.arch.D;

@@ -79,6 +79,18 @@ void binarize(const float* src, size_t n, uint64_t seed, float* dst);
 // (seed, i), so the result does not depend on batching or threads.
 ElboSum eval_elbo(const Vae& m, const float* images, int count, uint64_t seed, int threads);
 
+// The ELBO over images (count, D) row-major with each image's reconstruction term averaged over S draws of z
+// (the KL is closed form), and the Monte Carlo error of that average. Image i's draws come one after another from its eval_elbo stream (seed, i),
+// so S = 1 is eval_elbo's figure, and the result does not depend on batching or threads.
+struct ElboEstimate {
+  ElboSum sum;         // rec: the images' S-draw means summed; kl summed; count images
+  double rec_var = 0;  // sum over images of the variance of each image's mean, s_i^2 / S (0 when S == 1)
+  int samples = 1;
+  // Monte Carlo standard error of the per-image ELBO sum.elbo() / count, the images held fixed.
+  double standard_error() const;
+};
+ElboEstimate eval_elbo_samples(const Vae& m, const float* images, int count, int S, uint64_t seed, int threads);
+
 // Importance-weighted log p(x) per image with K samples (Burda et al. 2015); images must be binary.
 void eval_iwae(const Vae& m, const float* images, int count, int K, uint64_t seed, int threads,
                std::vector<double>& log_px, const std::function<void(int done)>& progress = nullptr);
