@@ -1,9 +1,11 @@
-// `vae eval`: a split's one-sample ELBO (grey and binarised) and its terms, with --iw K the importance-weighted
-// NLL and its percentiles; --write-metadata stores them in the model file. The estimators are train.hpp's.
+// `vae eval`: a split's one-sample ELBO (grey and binarised) and its terms (with --samples S averaged over S draws
+// of z per image, with a standard error), with --iw K the importance-weighted NLL and its percentiles;
+// --write-metadata stores them in the model file. The estimators are train.hpp's.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "common.hpp"
 #include "vae/figures.hpp"
@@ -15,11 +17,26 @@ namespace {
 
 struct TermsReport {
   double elbo, rec, kl;
+  double se;  // Monte Carlo standard error of elbo, with --samples
 };
 
-TermsReport elbo_terms(const vae::Vae& m, const std::vector<float>& images, int n, uint64_t seed, int threads) {
-  const vae::ElboSum s = vae::eval_elbo(m, images.data(), n, seed, threads);
-  return {s.elbo() / n, s.rec / n, s.kl / n};
+// samples == 0: the one-sample ELBO (eval_elbo); else each image's reconstruction averaged over that many draws.
+TermsReport elbo_terms(const vae::Vae& m, const std::vector<float>& images, int n, int samples, uint64_t seed,
+                       int threads) {
+  if (samples == 0) {
+    const vae::ElboSum s = vae::eval_elbo(m, images.data(), n, seed, threads);
+    return {s.elbo() / n, s.rec / n, s.kl / n, 0.0};
+  }
+  const vae::ElboEstimate e = vae::eval_elbo_samples(m, images.data(), n, samples, seed, threads);
+  return {e.sum.elbo() / n, e.sum.rec / n, e.sum.kl / n, e.standard_error()};
+}
+
+// "one-sample" or "mean of S draws of z per image, +- 0.012 s.e." for the ELBO lines.
+std::string estimate_text(int samples, double se) {
+  if (samples <= 1) return "one-sample";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "mean of %d draws of z per image, +- %.3f s.e.", samples, se);
+  return buf;
 }
 
 int run_eval(Args& a) {
@@ -31,6 +48,7 @@ int run_eval(Args& a) {
   const uint64_t seed = uint64_t(a.integer("seed", 0, 1LL << 62));
   const int K = int(a.integer("iw", 0, 1000000));
   const uint64_t bin_seed = uint64_t(a.integer("binarize-seed", 0, 1LL << 62));
+  const int samples = a.has("samples") ? int(a.integer("samples", 1, 100000)) : 0;
   vae::Metadata meta;
   const std::string path = a.str("model");
   vae::Vae m = load_model("eval", path, &meta);
@@ -46,11 +64,12 @@ int run_eval(Args& a) {
   std::printf("model   %s  %s, %s parameters, data set %s\n", path.c_str(), m.arch.describe().c_str(),
               thousands(double(vae::layout_parameter_count(m.layout))).c_str(), vae::meta_get(meta, "dataset", "?").c_str());
   std::printf("data    %s, %d images\n", ds.name.c_str(), n);
-  const TermsReport g = elbo_terms(m, grey, n, seed, threads);
-  std::printf("grey    ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  one-sample, grey targets\n", g.elbo, g.rec, g.kl);
-  const TermsReport b = elbo_terms(m, bin, n, seed, threads);
-  std::printf("binary  ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  one-sample, binarised with seed %llu\n",
-              b.elbo, b.rec, b.kl, (unsigned long long)bin_seed);
+  const TermsReport g = elbo_terms(m, grey, n, samples, seed, threads);
+  std::printf("grey    ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  %s, grey targets\n", g.elbo, g.rec, g.kl,
+              estimate_text(samples, g.se).c_str());
+  const TermsReport b = elbo_terms(m, bin, n, samples, seed, threads);
+  std::printf("binary  ELBO %9.3f nats  (reconstruction %8.3f, KL %7.3f)  %s, binarised with seed %llu\n",
+              b.elbo, b.rec, b.kl, estimate_text(samples, b.se).c_str(), (unsigned long long)bin_seed);
   char buf[64];
   auto put = [&meta, &buf](const char* key, double v) {
     std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -63,6 +82,7 @@ int run_eval(Args& a) {
   put((prefix + "elbo_binary").c_str(), b.elbo);
   put((prefix + "rec_binary").c_str(), b.rec);
   put((prefix + "kl_binary").c_str(), b.kl);
+  if (samples > 0) vae::meta_set(meta, prefix + "elbo_samples", std::to_string(samples));
   if (K > 0) {
     std::vector<double> lp;
     const auto t0 = std::chrono::steady_clock::now();
@@ -106,6 +126,7 @@ Command command_eval() {
           {kModel, kData, kDataDir, kRoot,
            {"split", "NAME", "test", "test or train"},
            {"iw", "K", "0", "importance samples for log p(x) (Burda et al. 2015); 0: skip"},
+           {"samples", "S", nullptr, "average the ELBO over S draws of z per image and print its standard error"},
            {"binarize-seed", "N", "0", "seed of the fixed stochastic binarisation of the images"},
            {"limit", "N", nullptr, "only the first N images"},
            {"write-metadata", nullptr, nullptr, "store the figures in the model file's metadata"},
