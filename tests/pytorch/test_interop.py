@@ -18,6 +18,8 @@ has python3-torch; a missing torch is a failure, not a skip. Work files go under
   test_interop.py state-dict  --vae VAE --model MODEL --work DIR
       Plain state dicts, no __metadata__ (what safetensors.torch.save_file writes), in F32 and BF16, one with
       transformers' {"format": "pt"}, and another architecture (784-400-[16]): `vae info` and `vae eval` load them.
+  test_interop.py reader --model MODEL
+      tools/pytorch/vae.py's safetensors reader: our file read and written back unchanged; broken files refused.
 Each prints what it measured; the README's figures come from these lines.
 """
 import argparse
@@ -26,6 +28,7 @@ import math
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -274,6 +277,75 @@ def test_state_dict(a):
             check(abs(elbo - ref) < 0.1, '%s: within 0.1 nats of the original (%+.3f)' % (name, elbo - ref))
 
 
+# ---- the reader on hostile files ----
+
+def test_reader(a):
+    """tools/pytorch/vae.py's st_parse: our shipped file read and written back unchanged, and each broken file
+    refused with a message naming the problem (never a crash, never a tensor read from outside the file)."""
+    good = open(a.model, 'rb').read()
+    tensors, meta = ptvae.st_parse(bytearray(good))
+    again, meta2 = ptvae.st_parse(bytearray(ptvae.st_serialize(tensors, meta)))
+    check(meta2 == meta and list(again) == list(tensors) and all(torch.equal(again[k], tensors[k]) for k in tensors),
+          '%s: %d tensors read and written back unchanged' % (os.path.basename(a.model), len(tensors)))
+    (n,) = struct.unpack('<Q', good[:8])
+    header = json.loads(good[8:8 + n])
+    payload = good[8 + n:]
+    first = next(k for k in header if k != '__metadata__')
+
+    def with_header(h, data=payload):
+        raw = json.dumps(h).encode()
+        return struct.pack('<Q', len(raw)) + raw + data
+
+    def edited(fn):
+        h = json.loads(json.dumps(header))
+        fn(h[first])
+        return with_header(h)
+
+    cases = [
+        ('empty', b'', 'shorter than the 8-byte header length'),
+        ('header past the end', struct.pack('<Q', len(good)) + good[8:], 'runs past the end of the file'),
+        ('huge header length', struct.pack('<Q', 1 << 60) + good[8:], 'over the limit'),
+        ('not JSON', struct.pack('<Q', 4) + b'{abc', 'not UTF-8 JSON'),
+        ('not an object', struct.pack('<Q', 2) + b'[]', 'does not start with "{"'),
+        ('cut data', good[:-100], 'outside the data buffer'),
+        ('extra data', good + b'\0' * 8, 'the tensors end at byte'),
+        ('unknown dtype', edited(lambda e: e.update(dtype='F64')), "dtype 'F64' not supported"),
+        ('wrong byte count', edited(lambda e: e.update(shape=[e['shape'][0] + 1] + e['shape'][1:])), 'bytes for shape'),
+        ('negative size', edited(lambda e: e.update(shape=[-1] + e['shape'][1:])), 'is not a list of sizes'),
+        ('offsets reversed', edited(lambda e: e.update(data_offsets=e['data_offsets'][::-1])), 'end before they begin'),
+        ('missing key', edited(lambda e: e.pop('shape')), 'exactly dtype, shape and data_offsets'),
+        ('metadata not strings', with_header(dict(header, __metadata__={'vae.latent': 2})), 'strings to strings'),
+        ('duplicate name', struct.pack('<Q', 2 * len('"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}') + 3) +
+         b'{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}'
+         + b'\0' * 4, 'duplicate key'),
+    ]
+    # A hole: the first tensor moved 2 bytes on, the buffer grown by 2.
+    h = json.loads(json.dumps(header))
+    for k, e in h.items():
+        if k != '__metadata__':
+            e['data_offsets'] = [o + 2 for o in e['data_offsets']]
+    cases.append(('hole at the start', with_header(h, b'\0\0' + payload), 'the tensors must tile the buffer'))
+    for label, data, words in cases:
+        try:
+            ptvae.st_parse(bytearray(data))
+        except ptvae.FormatError as e:
+            check(words in str(e), '%s: refused: %s' % (label, e))
+            continue
+        raise Failed('%s: accepted' % label)
+    # Model-level: a NaN weight and a tensor of the wrong shape.
+    t = dict(tensors)
+    t['encoder.mu.bias'] = torch.tensor([float('nan'), 0.0], dtype=torch.float16)
+    for label, tt, words in (('NaN weight', t, 'holds NaN or Inf'),
+                             ('extra tensor', dict(tensors, **{'decoder.fc9.weight': torch.zeros(2, 2)}),
+                              'unexpected tensor "decoder.fc9.weight"')):
+        try:
+            ptvae.model_from_tensors(tt, meta)
+        except ptvae.FormatError as e:
+            check(words in str(e), '%s: refused: %s' % (label, e))
+            continue
+        raise Failed('%s: accepted' % label)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -288,6 +360,8 @@ def main():
     s = sub.add_parser('ddp')
     s.add_argument('--vae', required=True)
     s.add_argument('--work', required=True)
+    s = sub.add_parser('reader')
+    s.add_argument('--model', required=True)
     s = sub.add_parser('state-dict')
     s.add_argument('--vae', required=True)
     s.add_argument('--model', required=True)
@@ -297,7 +371,7 @@ def main():
     t0 = time.time()
     try:
         {'train-eval': test_train_eval, 'reconstruct': test_reconstruct, 'ddp': test_ddp,
-         'state-dict': test_state_dict}[a.cmd](a)
+         'state-dict': test_state_dict, 'reader': test_reader}[a.cmd](a)
     except (Failed, ptvae.FormatError, subprocess.TimeoutExpired) as e:
         print('FAIL  %s' % e, flush=True)
         sys.exit(1)

@@ -105,6 +105,8 @@ def st_parse(data):
                 not all(isinstance(o, int) and not isinstance(o, bool) for o in offs)):
             raise FormatError(who + 'data_offsets %r is not [begin, end]' % (offs,))
         begin, end = offs
+        if begin > end:
+            raise FormatError(who + 'data_offsets [%d, %d] end before they begin' % (begin, end))
         if not 0 <= begin <= end <= buf_len:
             raise FormatError(who + 'data_offsets [%d, %d] outside the data buffer of %d bytes' % (begin, end, buf_len))
         numel = math.prod(shape)
