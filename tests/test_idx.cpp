@@ -314,21 +314,21 @@ TEST_CASE("damaged gzip streams are refused with a message naming the problem") 
   SECTION("container") {
     Bytes b = bytes_of(kIdxFixed);
     b[b.size() - 8] ^= 0x01;  // first CRC-32 byte
-    CHECK_THAT(message(b), Contains("CRC-32 mismatch"));
+    CHECK_THAT(message(b), Contains("incorrect data check"));  // zlib's words for a CRC-32 mismatch
     b = bytes_of(kIdxFixed);
     b[b.size() - 4] ^= 0x01;  // ISIZE
-    CHECK_THAT(message(b), Contains("size mismatch"));
+    CHECK_THAT(message(b), Contains("incorrect length check"));  // ISIZE
     b = bytes_of(kIdxTwoMembers);
     b[17] ^= 0x01;  // a file name byte, covered by the header CRC
-    CHECK_THAT(message(b), Contains("header CRC mismatch"));
+    CHECK_THAT(message(b), Contains("header crc mismatch"));
     b = bytes_of(kIdxFixed);
     b[2] = 7;
-    CHECK_THAT(message(b), Contains("compression method 7"));
+    CHECK_THAT(message(b), Contains("unknown compression method"));
     b = bytes_of(kIdxFixed);
     b[3] = 0x20;
-    CHECK_THAT(message(b), Contains("reserved header flag"));
-    CHECK_THAT(message(bytes_of(kIdxFixed, 6)), Contains("truncated header"));
-    CHECK_THAT(message(bytes_of(kIdxFixed, sizeof kIdxFixed - 3)), Contains("truncated trailer"));
+    CHECK_THAT(message(b), Contains("unknown header flags set"));
+    CHECK_THAT(message(bytes_of(kIdxFixed, 6)), Contains("cut short"));
+    CHECK_THAT(message(bytes_of(kIdxFixed, sizeof kIdxFixed - 3)), Contains("cut short"));
     CHECK_THAT(message(bytes_of(kIdx)), Contains("not gzip"));
     b = bytes_of(kIdxFixed);
     b.push_back(0x42);
@@ -343,29 +343,29 @@ TEST_CASE("damaged gzip streams are refused with a message naming the problem") 
     REQUIRE(inflate(b, out).ok());
     CHECK(out == kIdxBytes);
   }
-  SECTION("DEFLATE data (streams hand-made and checked against zlib's own verdicts)") {
-    CHECK_THAT(message(gzip_wrap({0x07})), Contains("invalid block type 3"));
+  SECTION("DEFLATE data (hand-made streams): zlib's verdict, with the member and the input byte") {
+    CHECK_THAT(message(gzip_wrap({0x07})), Contains("invalid block type") && Contains("member 1") && Contains("near input byte"));
     CHECK_THAT(message(gzip_wrap({0x01, 0x05, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'})),
-               Contains("does not match its complement"));
-    CHECK_THAT(message(gzip_wrap({0x01, 0x00, 0x01, 0xff, 0xfe, 'h', 'i'})), Contains("past the end of input"));
+               Contains("invalid stored block lengths"));
+    CHECK_THAT(message(gzip_wrap({0x01, 0x00, 0x01, 0xff, 0xfe, 'h', 'i'})), Contains("cut short"));
     // Fixed block whose first symbol is a match: length 3 (code 257), distance 1, with no output yet.
-    CHECK_THAT(message(gzip_wrap({0x03, 0x02})), Contains("distance 1 too far back"));
+    CHECK_THAT(message(gzip_wrap({0x03, 0x02})), Contains("invalid distance too far back"));
     // Dynamic block whose code length code has four codes of length 1.
-    CHECK_THAT(message(gzip_wrap({0x05, 0x00, 0x92, 0x04})), Contains("over-subscribed code length"));
+    CHECK_THAT(message(gzip_wrap({0x05, 0x00, 0x92, 0x04})), Contains("invalid code lengths set"));
     // Dynamic block: literal/length code with two codes of length 2 (symbols 0 and 256).
     CHECK_THAT(message(gzip_wrap({0x05, 0xc0, 0x01, 0x09, 0x00, 0x00, 0x00, 0x80, 0xa0, 0xfe, 0xaf, 0x4e})),
-               Contains("incomplete literal/length code"));
+               Contains("invalid literal/lengths set"));
     // Dynamic block with codes for symbols 0 and 1 only.
     CHECK_THAT(message(gzip_wrap({0x05, 0xc0, 0x01, 0x09, 0x00, 0x00, 0x00, 0x80, 0x20, 0xfd, 0xbf, 0x5a})),
-               Contains("no end-of-block code"));
+               Contains("missing end-of-block"));
     // Dynamic block header declaring 287 literal/length codes (HLIT 30).
-    CHECK_THAT(message(gzip_wrap({0xf5, 0x00, 0x00})), Contains("at most 286"));
+    CHECK_THAT(message(gzip_wrap({0xf5, 0x00, 0x00})), Contains("too many length or distance symbols"));
   }
   SECTION("a truncated real stream") {
     const Bytes full = bytes_of(kIdxFixed);
     for (size_t n = 10; n + 8 < full.size(); ++n) {
       const std::string m = message(Bytes(full.begin(), full.begin() + ptrdiff_t(n)));
-      CHECK_THAT(m, Contains("end of input") || Contains("truncated") || Contains("invalid"));
+      CHECK_THAT(m, Contains("cut short") || Contains("invalid"));
     }
   }
 }
@@ -418,12 +418,12 @@ TEST_CASE("a decompression bomb stops at the output limit without allocating pas
   const size_t limit = 1 << 20;
   const vae::Status s = inflate(bomb, out, limit);
   CHECK_FALSE(s.ok());
-  CHECK_THAT(s.message(), Contains("limit of 1048576 bytes"));
+  CHECK_THAT(s.message(), Contains("more than the 1048576-byte limit"));
   CHECK(out.capacity() <= limit);
 
   // With room for it all, the same stream decodes (and fails only on its zero trailer).
   const vae::Status big = inflate(bomb, out, size_t(1) << 24);
-  CHECK_THAT(big.message(), Contains("CRC-32 mismatch"));
+  CHECK_THAT(big.message(), Contains("incorrect data check"));
   CHECK(out.size() == 1 + 40000 * 258);
 
   // The limit is inclusive: exactly the decoded size is allowed.

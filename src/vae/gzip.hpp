@@ -1,4 +1,4 @@
-// gzip (RFC 1952) and DEFLATE (RFC 1951) decoding, self-contained so the engine needs no zlib (Emscripten has none).
+// gzip (RFC 1952) decoding by zlib, natively; the browser build has no zlib and refuses gzip data.
 // Decompression only, whole buffer in memory; not a streaming API and not an encoder.
 #pragma once
 #include <cstddef>
@@ -12,7 +12,7 @@ namespace vae {
 // True when the data starts with the gzip magic bytes 1f 8b.
 bool gzip_is_gzip(const uint8_t* data, size_t size);
 
-// Decodes every gzip member of data into out (replacing its contents). Checks the header flags
+// Decodes every gzip member of data into out (replacing its contents). zlib checks the header flags
 // (FEXTRA, FNAME, FCOMMENT, FHCRC, reserved bits), each member's CRC-32 and ISIZE; zero bytes after the last
 // member are allowed (tape padding), anything else is an error. The output never grows past max_output bytes:
 // a stream that would is an error at that point. On error out holds a partial result.
