@@ -1,4 +1,4 @@
-// The JSON parser, binary16 conversion, and safetensors: round trips, our header's shape, and malformed files
+// The header's JSON, binary16 conversion, and safetensors: round trips, our header's shape, and malformed files
 // rejected with a message that names the problem. Files are built byte by byte in memory.
 #include <catch2/catch.hpp>
 
@@ -11,8 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "hostile_files.hpp"
-#include "vae/json.hpp"
 #include "vae/model_io.hpp"
 #include "vae/safetensors.hpp"
 
@@ -62,12 +63,6 @@ std::string parse_message(const std::vector<uint8_t>& bytes) {
   return s.ok() ? "ok" : s.message();
 }
 
-std::string json_message(const std::string& text) {
-  JsonValue v;
-  const Status s = json_parse(text, v);
-  return s.ok() ? "ok" : s.message();
-}
-
 uint32_t bits(float x) {
   uint32_t u;
   std::memcpy(&u, &x, 4);
@@ -93,132 +88,63 @@ std::string temp_path(const std::string& name) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- JSON
+// ---------------------------------------------------------------- the header's JSON (nlohmann/json, SAX)
 
-TEST_CASE("json: objects keep members in file order and numbers keep their kind") {
-  JsonValue v;
-  REQUIRE(json_parse(" {\"b\": [1, -2, 3.5, 1e2, true, false, null], \"a\": {\"x\": \"y\"}, \"c\": -0} ", v).ok());
-  REQUIRE(v.kind == JsonKind::Object);
-  REQUIRE(v.object.size() == 3);
-  CHECK(v.object[0].key == "b");
-  CHECK(v.object[1].key == "a");
-  const JsonValue* b = v.get("b");
-  REQUIRE(b);
-  REQUIRE(b->array.size() == 7);
-  CHECK(b->array[0].kind == JsonKind::Int);
-  CHECK(b->array[1].integer == -2);
-  CHECK(b->array[2].kind == JsonKind::Number);
-  CHECK(b->array[2].number == 3.5);
-  CHECK(b->array[3].kind == JsonKind::Number);
-  CHECK(b->array[3].number == 100.0);
-  CHECK(b->array[4].kind == JsonKind::Bool);
-  CHECK(b->array[4].boolean);
-  CHECK_FALSE(b->array[5].boolean);
-  CHECK(b->array[6].kind == JsonKind::Null);
-  CHECK(v.get("a")->get("x")->string == "y");
-  CHECK(v.get("c")->integer == 0);
-  CHECK(v.get("missing") == nullptr);
+TEST_CASE("header JSON: syntax errors name nlohmann/json's reason and the byte") {
+  const std::string m = parse_message(assemble(R"({"x":{"dtype":"F32",,}})"));
+  CHECK(m.rfind("header JSON: ", 0) == 0);
+  CHECK(m.find("syntax error") != std::string::npos);
+  CHECK(m.find("json.exception") == std::string::npos);  // the library's tag is not shown
+  CHECK(parse_message(assemble("{\"a\" 1}")).find("header JSON: ") == 0);
+  CHECK(parse_message(assemble("{a:1}")).find("header JSON: ") == 0);
+  CHECK(parse_message(assemble("{\"__metadata__\":{\"a\":\"b\",}}")).find("header JSON: ") == 0);
+  for (const char* number : {"01", "-", "1e", "0x10", "NaN", "Infinity", "1.5.2"})
+    CHECK_THAT(parse_message(assemble(std::string(R"({"x":{"dtype":"F32","shape":[)") + number +
+                                      R"(],"data_offsets":[0,4]}})", zeros(4))),
+               Catch::StartsWith("header JSON: ") || Catch::Contains("is not an integer"));
 }
 
-TEST_CASE("json: integers are exact over the whole int64 range and become doubles beyond it") {
-  JsonValue v;
-  REQUIRE(json_parse("[9223372036854775807, -9223372036854775808, 9223372036854775808, 123456789012345678901]", v));
-  CHECK(v.array[0].kind == JsonKind::Int);
-  CHECK(v.array[0].integer == std::numeric_limits<int64_t>::max());
-  CHECK(v.array[1].kind == JsonKind::Int);
-  CHECK(v.array[1].integer == std::numeric_limits<int64_t>::min());
-  CHECK(v.array[2].kind == JsonKind::Number);
-  CHECK(v.array[2].number == 9223372036854775808.0);
-  CHECK(v.array[3].kind == JsonKind::Number);
+TEST_CASE("header JSON: duplicate names are refused at every level, also when spelled with escapes") {
+  const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  CHECK(parse_message(assemble("{\"w\":" + entry + ",\"\\u0077\":" + entry + "}", zeros(4))) ==
+        "header JSON: duplicate key \"w\"");
+  CHECK(parse_message(assemble(R"({"__metadata__":{"a":"1","a":"2"}})")) == "__metadata__: duplicate key \"a\"");
+  CHECK(parse_message(assemble(R"({"__metadata__":{},"__metadata__":{}})")) ==
+        "header JSON: duplicate key \"__metadata__\"");
+  CHECK(parse_message(assemble(R"({"w":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                               zeros(4))) == "tensor \"w\": duplicate key \"dtype\"");
+  CHECK(parse_message(assemble(R"({"__metadata__":{"x":"1"},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                               zeros(4))) == "ok");  // one name in two objects is fine
 }
 
-TEST_CASE("json: malformed numbers are rejected") {
-  for (const char* t : {"01", "-01", "1.", ".5", "-", "1e", "1e+", "+1", "0x10", "1.5.2", "NaN", "Infinity", "-"})
-    CHECK(json_message(t) != "ok");
-  CHECK(json_message("1e999").find("out of range") != std::string::npos);
-  CHECK(json_message("01").find("leading zero") != std::string::npos);
+TEST_CASE("header JSON: nesting deeper than the format stops at the first level too many, wherever it is") {
+  // The format nests three deep at most (header, entry, shape); a 100000-deep header is refused at once, and
+  // nlohmann/json's parser keeps its own stack on the heap, so no depth reaches the C++ stack.
+  const std::string deep(100000, '[');
+  CHECK(parse_message(assemble("{\"a\":" + deep)) == "tensor \"a\": entry is not an object");
+  CHECK(parse_message(assemble("{\"__metadata__\":{\"k\":" + deep)) ==
+        "__metadata__ value for \"k\" is not a string");
+  CHECK(parse_message(assemble("{\"a\":{\"dtype\":\"F32\",\"shape\":" + deep)) ==
+        "tensor \"a\": shape entry 0 is not an integer");
+  CHECK(parse_message(assemble("{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":" + deep))
+            .find("data_offsets entries are not non-negative integers") != std::string::npos);
+  CHECK(parse_message(assemble(std::string(100000, '{'))).find("header JSON: ") == 0);
 }
 
-TEST_CASE("json: string escapes decode to UTF-8") {
-  JsonValue v;
-  REQUIRE(json_parse("\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u0041\\u00e9\\u20AC \\u0000!\"", v));
-  const std::string expected = std::string("q\" b\\ s/ \b\f\n\r\t A\xC3\xA9\xE2\x82\xAC ") + '\0' + "!";
-  CHECK(v.string == expected);
-  CHECK(json_message("\"\\x\"").find("invalid escape") != std::string::npos);
-  CHECK(json_message("\"\\u12G4\"").find("hex") != std::string::npos);
-  CHECK(json_message("\"abc").find("unterminated string at byte 0") != std::string::npos);
-  CHECK(json_message("\"a\tb\"").find("control character in string at byte 2") != std::string::npos);
-}
-
-TEST_CASE("json: surrogate pairs combine into one 4-byte UTF-8 character, lone surrogates are rejected") {
-  JsonValue v;
-  REQUIRE(json_parse("\"\\ud83d\\ude00\"", v));
-  CHECK(v.string == "\xF0\x9F\x98\x80");  // U+1F600
-  REQUIRE(json_parse("\"\\uDBFF\\uDFFF\"", v));
-  CHECK(v.string == "\xF4\x8F\xBF\xBF");  // U+10FFFF
-  CHECK(json_message("\"\\ud83d\"").find("unpaired high surrogate") != std::string::npos);
-  CHECK(json_message("\"\\ud83dx\"").find("unpaired high surrogate") != std::string::npos);
-  CHECK(json_message("\"\\ud83d\\u0041\"").find("unpaired high surrogate") != std::string::npos);
-  CHECK(json_message("\"\\ude00\"").find("unpaired low surrogate") != std::string::npos);
-}
-
-TEST_CASE("json: raw UTF-8 is kept, malformed UTF-8 is rejected with its offset") {
-  JsonValue v;
-  REQUIRE(json_parse("\"h\xC3\xA9llo \xF0\x9F\x98\x80\"", v));
-  CHECK(v.string == "h\xC3\xA9llo \xF0\x9F\x98\x80");
-  CHECK(json_message("\"a\xC0\x80\"") == "invalid UTF-8 at byte 2");       // overlong NUL
-  CHECK(json_message("\"a\xED\xA0\x80\"") == "invalid UTF-8 at byte 2");   // encoded surrogate
-  CHECK(json_message("\"a\xF4\x90\x80\x80\"") == "invalid UTF-8 at byte 2");  // above U+10FFFF
-  CHECK(json_message("\"a\xE2\x82\"") == "invalid UTF-8 at byte 2");       // truncated
-  CHECK(json_message("\"a\x80\"") == "invalid UTF-8 at byte 2");           // lone continuation
-  CHECK(json_message("\xC3\xA9") != "ok");                                 // outside a string
-  CHECK(json_utf8_valid("h\xC3\xA9", 3));
-  CHECK_FALSE(json_utf8_valid("h\xC3", 2));
-}
-
-TEST_CASE("json: 10000 nested brackets give a depth error, not a stack overflow") {
-  CHECK(json_message(std::string(10000, '[')) == "nesting deeper than 64 levels at byte 64");
-  CHECK(json_message(std::string(10000, '{')) != "ok");
-  CHECK(json_message(std::string(64, '[') + std::string(64, ']')) == "ok");
-  CHECK(json_message(std::string(65, '[') + std::string(65, ']')).find("nesting") != std::string::npos);
-  std::string objects;
-  for (int i = 0; i < 5000; ++i) objects += "{\"a\":";
-  CHECK(json_message(objects).find("nesting deeper than 64 levels") != std::string::npos);
-}
-
-TEST_CASE("json: duplicate keys are rejected, also when spelled with escapes") {
-  CHECK(json_message("{\"x\": 1, \"y\": 2, \"x\": 3}") == "duplicate key \"x\" at byte 17");
-  CHECK(json_message("{\"a\": 1, \"\\u0061\": 2}").find("duplicate key \"a\"") != std::string::npos);
-  CHECK(json_message("{\"x\": {\"x\": 1}}") == "ok");  // same key at different levels is fine
-}
-
-TEST_CASE("json: trailing garbage and syntax errors are rejected with the byte offset") {
-  CHECK(json_message("{} x") == "trailing characters after the JSON value at byte 3");
-  CHECK(json_message("1 2") == "trailing characters after the JSON value at byte 2");
-  CHECK(json_message("{}\n\t\r ") == "ok");
-  CHECK(json_message("") == "unexpected end of input at byte 0");
-  CHECK(json_message("[1,,2]") == "unexpected character ',' at byte 3");
-  CHECK(json_message("[1 2]") == "expected ',' or ']' at byte 3");
-  CHECK(json_message("{\"a\" 1}") == "expected ':' at byte 5");
-  CHECK(json_message("{a:1}") == "expected a string key at byte 1");
-  CHECK(json_message("{\"a\":1,}") == "expected a string key at byte 7");
-  CHECK(json_message("[1,]") != "ok");
-  CHECK(json_message("tru") == "invalid literal at byte 0");
-  CHECK(json_message("[nulll]") != "ok");
-  CHECK(json_message(std::string("[\x01]", 3)) == "unexpected byte 0x01 at byte 1");
-}
-
-TEST_CASE("json_quote escapes every control character and round-trips through json_parse") {
-  std::string all;
-  for (int c = 0; c < 128; ++c) all += static_cast<char>(c);
-  all += "\xC3\xA9\xF0\x9F\x98\x80";
-  const std::string q = json_quote(all);
-  for (char c : q) CHECK(static_cast<unsigned char>(c) >= 0x20);
-  JsonValue v;
-  REQUIRE(json_parse(q, v));
-  CHECK(v.string == all);
-  CHECK(json_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
-  CHECK(json_quote(std::string("\x01", 1)) == "\"\\u0001\"");
+TEST_CASE("header JSON: strings are UTF-8 with escapes decoded; names are shown JSON-quoted") {
+  // \u00e9 and the raw bytes C3 A9 are the same name.
+  const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  StFile f;
+  const std::vector<uint8_t> b = assemble("{\"caf\\u00e9\":" + entry + ",\"\\ud83d\\ude00\":" +
+                                          R"({"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", zeros(8));
+  REQUIRE(st_parse(b.data(), b.size(), f).ok());
+  CHECK(f.tensors[0].name == "caf\xC3\xA9");
+  CHECK(f.tensors[1].name == "\xF0\x9F\x98\x80");  // U+1F600 from a surrogate pair
+  CHECK(parse_message(assemble("{\"\\ud83d\":" + entry + "}", zeros(4))).find("header JSON: ") == 0);
+  CHECK(parse_message(assemble("{\"a\xC0\x80\":" + entry + "}", zeros(4))).find("UTF-8") != std::string::npos);
+  CHECK(parse_message(assemble("{\"a\xED\xA0\x80\":" + entry + "}", zeros(4))).find("UTF-8") != std::string::npos);
+  CHECK(parse_message(assemble(std::string("{\"a\tb\":") + entry + "}", zeros(4))).find("header JSON: ") == 0);
+  CHECK(parse_message(assemble(R"({"x\n\"y":1})")) == "tensor \"x\\n\\\"y\": entry is not an object");
 }
 
 // ---------------------------------------------------------------- binary16
@@ -414,27 +340,29 @@ TEST_CASE("our header is JSON with __metadata__ first, dtype/shape/data_offsets,
     const std::string header(reinterpret_cast<const char*>(bytes.data()) + 8, n);
     CHECK(header.front() == '{');
     CHECK(header.find_last_not_of(' ') == header.find_last_of('}'));
-    JsonValue v;
-    REQUIRE(json_parse(header, v).ok());
-    REQUIRE(v.kind == JsonKind::Object);
-    REQUIRE(v.object.size() == f.tensors.size() + 1);
-    CHECK(v.object[0].key == "__metadata__");
-    CHECK(v.object[0].value.get("format")->string == "pt");
+    // Read back by nlohmann/json's ordered_json, which keeps the members in file order.
+    const nlohmann::ordered_json v = nlohmann::ordered_json::parse(header, nullptr, false);
+    REQUIRE(v.is_object());
+    REQUIRE(v.size() == f.tensors.size() + 1);
+    auto it = v.begin();
+    CHECK(it.key() == "__metadata__");
+    CHECK(it.value().at("format") == "pt");
     const int64_t esize = dt == DType::F32 ? 4 : 2;
     int64_t offset = 0;
     for (size_t k = 0; k < f.tensors.size(); ++k) {
-      const JsonMember& m = v.object[k + 1];
-      CHECK(m.key == f.tensors[k].name);
-      REQUIRE(m.value.object.size() == 3);
-      CHECK(m.value.get("dtype")->string == (dt == DType::F32 ? "F32" : "F16"));
-      const JsonValue* shape = m.value.get("shape");
-      REQUIRE(shape->array.size() == f.tensors[k].shape.size());
-      for (size_t i = 0; i < shape->array.size(); ++i) CHECK(shape->array[i].integer == f.tensors[k].shape[i]);
-      const JsonValue* off = m.value.get("data_offsets");
-      REQUIRE(off->array.size() == 2);
-      CHECK(off->array[0].integer == offset);
+      ++it;
+      const nlohmann::ordered_json& m = it.value();
+      CHECK(it.key() == f.tensors[k].name);
+      REQUIRE(m.size() == 3);
+      CHECK(m.at("dtype") == (dt == DType::F32 ? "F32" : "F16"));
+      const nlohmann::ordered_json& shape = m.at("shape");
+      REQUIRE(shape.size() == f.tensors[k].shape.size());
+      for (size_t i = 0; i < shape.size(); ++i) CHECK(shape[i].get<int64_t>() == f.tensors[k].shape[i]);
+      const nlohmann::ordered_json& off = m.at("data_offsets");
+      REQUIRE(off.size() == 2);
+      CHECK(off[0].get<int64_t>() == offset);
       offset += esize * static_cast<int64_t>(f.tensors[k].data.size());
-      CHECK(off->array[1].integer == offset);
+      CHECK(off[1].get<int64_t>() == offset);
     }
     CHECK(bytes.size() == 8 + n + static_cast<uint64_t>(offset));
   }
@@ -576,18 +504,18 @@ TEST_CASE("malformed: lengths of the file and the header") {
   CHECK(parse_message(assemble("{}", {}, 3)).find("past the end of the file") != std::string::npos);
   CHECK(parse_message(assemble("{}", {}, ~uint64_t{0})).find("limit") != std::string::npos);
   CHECK(parse_message(assemble("{}", {}, 100000001)).find("over the limit") != std::string::npos);
-  CHECK(parse_message(assemble("", {}, 0)).find("header JSON: unexpected end of input") != std::string::npos);
+  CHECK(parse_message(assemble("", {}, 0)).find("unexpected end of input") != std::string::npos);
 }
 
 TEST_CASE("malformed: the header is not UTF-8, not JSON, or not an object") {
   CHECK(parse_message(assemble("{\"a\xFF\":1}")).find("UTF-8") != std::string::npos);
   CHECK(parse_message(assemble("{\"a\":")).find("header JSON") != std::string::npos);
-  CHECK(parse_message(assemble("{}x")).find("trailing") != std::string::npos);
+  CHECK(parse_message(assemble("{}x")).find("expected end of input") != std::string::npos);
   CHECK(parse_message(assemble("[]")) == "header is not a JSON object");
   CHECK(parse_message(assemble("\"{}\"")) == "header is not a JSON object");
   CHECK(parse_message(assemble(" {}")) == "header does not begin with '{'");
   CHECK(parse_message(assemble("{}    ")) == "ok");  // trailing space padding is allowed
-  CHECK(parse_message(assemble(std::string(1000, '['))).find("nesting") != std::string::npos);
+  CHECK(parse_message(assemble(std::string(1000, '['))) == "header is not a JSON object");
 }
 
 TEST_CASE("malformed: tensor entries with a wrong structure") {
@@ -610,8 +538,8 @@ TEST_CASE("malformed: tensor entries with a wrong structure") {
 }
 
 TEST_CASE("malformed: unsupported and unknown dtypes are named") {
-  CHECK(parse_message(assemble(R"({"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", zeros(4))) ==
-        "tensor \"x\": dtype BF16 not supported (F32, F16)");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}})", zeros(2))) ==
+        "tensor \"x\": dtype I8 not supported (F32, F16, BF16)");
   CHECK(parse_message(assemble(R"({"x":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", zeros(8)))
             .find("dtype F64 not supported") != std::string::npos);
   CHECK(parse_message(assemble(R"({"x":{"dtype":"Q4_K","shape":[1],"data_offsets":[0,4]}})", zeros(4))) ==

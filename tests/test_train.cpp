@@ -2,6 +2,8 @@
 // thread count, resume equals an uninterrupted run, and models and checkpoints survive a round trip.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -222,9 +224,62 @@ TEST_CASE("a file whose tensors do not match its declared architecture is refuse
   CHECK_THAT(s.message(), Catch::Contains("vae.hidden"));
 
   f = model_to_st(m, {});
-  f.metadata.clear();
+  f.set_meta("format", "gguf");
   s = model_from_st(f, out);
-  CHECK_THAT(s.message(), Catch::Contains("not a VAE Studio model"));
+  CHECK_THAT(s.message(), Catch::Contains("unknown model format \"gguf\""));
+}
+
+TEST_CASE("a PyTorch state dict without our metadata loads, its architecture read from the tensors") {
+  Arch a;
+  a.hidden = {16, 8};
+  a.Z = 3;
+  const Vae m = vae_make(a, 5);
+  Vae out;
+  for (const char* format : {"", "pt"}) {
+    StFile f = model_to_st(m, {});
+    f.metadata.clear();  // what safetensors.torch.save_file(model.state_dict(), path) writes
+    if (*format) f.set_meta("format", format);
+    REQUIRE(model_from_st(f, out).ok());
+    CHECK(out.arch == m.arch);
+    CHECK(out.arch.image_rows == 28);
+    CHECK(out.params == m.params);
+    CHECK_FALSE(meta_is_ours(f.metadata));
+  }
+  CHECK(meta_is_ours(model_to_st(m, {}).metadata));
+
+  // BF16, the dtype PyTorch users save most: every weight rounded to 8 bits of mantissa, loaded as such.
+  StFile f = model_to_st(m, {});
+  f.metadata.clear();
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, DType::BF16, bytes).ok());
+  REQUIRE(model_parse(bytes.data(), bytes.size(), out, nullptr).ok());
+  REQUIRE(out.params.size() == m.params.size());
+  for (size_t i = 0; i < m.params.size(); ++i) {
+    REQUIRE(out.params[i] == bf16_to_f32(f32_to_bf16(m.params[i])));
+    REQUIRE(std::abs(out.params[i] - m.params[i]) <= std::abs(m.params[i]) / 256);
+  }
+
+  // What cannot be read from the tensors is said, never guessed.
+  Arch wide;
+  wide.D = 30;  // not a square image
+  wide.image_rows = 5;
+  wide.image_cols = 6;
+  wide.hidden = {4};
+  wide.Z = 2;
+  f = model_to_st(vae_make(wide, 1), {});
+  f.metadata.clear();
+  CHECK_THAT(model_from_st(f, out).message(), Catch::Contains("input size 30 is not a square image"));
+  f.set_meta("vae.image", "5x6");
+  REQUIRE(model_from_st(f, out).ok());
+  CHECK(out.arch.image_cols == 6);
+  f.tensors.erase(std::remove_if(f.tensors.begin(), f.tensors.end(),
+                                 [](const StTensor& t) { return t.name.rfind("encoder.mu.", 0) == 0; }),
+                  f.tensors.end());
+  CHECK_THAT(model_from_st(f, out).message(), Catch::Contains("no encoder.fc1.weight and encoder.mu.weight"));
+  f = model_to_st(m, {});
+  f.metadata.clear();
+  f.tensors[0].shape = {16, 784, 1};
+  CHECK_THAT(model_from_st(f, out).message(), Catch::Contains("a weight is (out, in)"));
 }
 
 TEST_CASE("every shipped model gives the test-set ELBO and terms its file records, recomputed here") {

@@ -56,11 +56,57 @@ bool is_map_tensor(const std::string& name) { return name.rfind(kMapPrefix, 0) =
 
 namespace {
 
+// The image shape: vae.image ("ROWSxCOLS") when the file has it.
+Status image_from_meta(const StFile& f, Arch& a) {
+  const std::string img = f.meta(kMetaImage);
+  const size_t x = img.find('x');
+  long long r = 0, c = 0;
+  if (x == std::string::npos || !parse_int(img.substr(0, x), 1, 1 << 12, r) || !parse_int(img.substr(x + 1), 1, 1 << 12, c))
+    return Status::error("metadata vae.image \"" + img + "\" is not ROWSxCOLS");
+  a.image_rows = int(r);
+  a.image_cols = int(c);
+  return Status::success();
+}
+
+// A state dict without our metadata: the architecture from the names and shapes of encoder.fc1 ... encoder.fcL
+// and encoder.mu (model_from_st then checks every tensor against it), the image square unless vae.image says.
+Status arch_from_tensors(const StFile& f, Arch& a) {
+  auto weight = [&f](const std::string& name, const StTensor*& t) {
+    t = f.find(name);
+    if (t && t->shape.size() != 2)
+      return Status::error("tensor \"" + name + "\" has shape " + st_shape_str(t->shape) + ", a weight is (out, in)");
+    return Status::success();
+  };
+  const StTensor* t = nullptr;
+  Status s = Status::success();
+  a.hidden.clear();
+  for (int i = 1; i <= 64; ++i) {
+    if (!(s = weight("encoder.fc" + std::to_string(i) + ".weight", t))) return s;
+    if (!t) break;
+    if (i == 1) a.D = int(std::min<int64_t>(t->shape[1], 1 << 25));
+    a.hidden.push_back(int(std::min<int64_t>(t->shape[0], 1 << 20)));
+  }
+  const StTensor* mu = nullptr;
+  if (!(s = weight("encoder.mu.weight", mu))) return s;
+  if (a.hidden.empty() || !mu)
+    return Status::error("not a VAE Studio model: no \"format\" in __metadata__, and no encoder.fc1.weight and "
+                         "encoder.mu.weight tensors to read the architecture from");
+  a.Z = int(std::min<int64_t>(mu->shape[0], 1 << 20));
+  if (!f.meta(kMetaImage).empty()) return image_from_meta(f, a);
+  const int side = int(std::lround(std::sqrt(double(a.D))));
+  if (side * side != a.D)
+    return Status::error("input size " + std::to_string(a.D) + " is not a square image: say its shape with "
+                         "__metadata__ \"vae.image\": \"ROWSxCOLS\"");
+  a.image_rows = a.image_cols = side;
+  return Status::success();
+}
+
 Status arch_from_meta(const StFile& f, Arch& a) {
   const std::string fmt = f.meta(kMetaFormat);
-  if (fmt != "vae-studio/1")
-    return Status::error(fmt.empty() ? "not a VAE Studio model (no \"format\" in __metadata__)"
-                                     : "unknown model format \"" + fmt + "\" (expected vae-studio/1)");
+  if (!meta_is_ours(f.metadata)) {
+    if (fmt.empty() || fmt == "pt") return arch_from_tensors(f, a);  // "pt": transformers' save_pretrained
+    return Status::error("unknown model format \"" + fmt + "\" (expected vae-studio/1, or a PyTorch state dict)");
+  }
   long long d = 0, z = 0;
   if (!parse_int(f.meta(kMetaInput), 1, 1 << 24, d))
     return Status::error("metadata vae.input \"" + f.meta(kMetaInput) + "\" is not a size");
@@ -68,25 +114,23 @@ Status arch_from_meta(const StFile& f, Arch& a) {
     return Status::error("metadata vae.latent \"" + f.meta(kMetaLatent) + "\" is not a size");
   if (!parse_int_list(f.meta(kMetaHidden), 1, 65536, a.hidden))
     return Status::error("metadata vae.hidden \"" + f.meta(kMetaHidden) + "\" is not a list of sizes like 512,256");
-  const std::string img = f.meta(kMetaImage);
-  const size_t x = img.find('x');
-  long long r = 0, c = 0;
-  if (x == std::string::npos || !parse_int(img.substr(0, x), 1, 1 << 12, r) || !parse_int(img.substr(x + 1), 1, 1 << 12, c))
-    return Status::error("metadata vae.image \"" + img + "\" is not ROWSxCOLS");
+  const Status s = image_from_meta(f, a);
+  if (!s) return s;
   const std::string lik = f.meta(kMetaLikelihood, "bernoulli");
   if (lik != "bernoulli") return Status::error("likelihood \"" + lik + "\" not supported (bernoulli)");
   a.D = int(d);
   a.Z = int(z);
-  a.image_rows = int(r);
-  a.image_cols = int(c);
-  return a.check();
+  return Status::success();
 }
 
 }  // namespace
 
+bool meta_is_ours(const Metadata& meta) { return meta_get(meta, kMetaFormat) == "vae-studio/1"; }
+
 Status model_from_st(const StFile& f, Vae& out) {
   Arch arch;
   Status s = arch_from_meta(f, arch);
+  if (s) s = arch.check();
   if (!s) return s;
   Vae m{arch, layout_make(arch), {}};
   m.params.assign(m.layout.total, 0.f);
@@ -94,15 +138,10 @@ Status model_from_st(const StFile& f, Vae& out) {
     const StTensor* t = f.find(slot.name);
     const std::vector<int64_t> want =
         slot.cols > 0 ? std::vector<int64_t>{slot.rows, slot.cols} : std::vector<int64_t>{slot.rows};
-    auto shape_str = [](const std::vector<int64_t>& sh) {
-      std::string r = "(";
-      for (size_t i = 0; i < sh.size(); ++i) r += (i ? ", " : "") + std::to_string(sh[i]);
-      return r + (sh.size() == 1 ? ",)" : ")");
-    };
     if (!t) return Status::error("tensor \"" + slot.name + "\" missing for architecture " + arch.describe());
     if (t->shape != want)
-      return Status::error("tensor \"" + slot.name + "\" has shape " + shape_str(t->shape) + ", architecture " +
-                           arch.describe() + " needs " + shape_str(want));
+      return Status::error("tensor \"" + slot.name + "\" has shape " + st_shape_str(t->shape) + ", architecture " +
+                           arch.describe() + " needs " + st_shape_str(want));
     std::copy(t->data.begin(), t->data.end(), m.params.begin() + std::ptrdiff_t(slot.offset));
   }
   if (f.tensors.size() != m.layout.slots.size()) {

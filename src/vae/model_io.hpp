@@ -29,8 +29,11 @@ constexpr const char* kMapPrefix = "map.";
 bool is_map_tensor(const std::string& name);
 
 // Builds the model from a parsed file (architecture from the metadata, then every tensor by name and shape).
-// Besides the parameters the file may hold only tensors named "map.*" (latent_map.hpp) or "pca.*" (pca.hpp),
-// skipped here, unchecked; any other extra tensor is refused.
+// A file without our metadata (a PyTorch state dict as safetensors.torch.save_file writes it, no __metadata__ or
+// transformers' {"format": "pt"}) loads too: its architecture is read from the tensors' names and shapes
+// (encoder.fc1 ... encoder.fcL, encoder.mu) and the image is square unless "vae.image" says otherwise; the
+// checks that follow are the same. Besides the parameters the file may hold only tensors named "map.*"
+// (latent_map.hpp) or "pca.*" (pca.hpp), skipped here, unchecked; any other extra tensor is refused.
 Status model_from_st(const StFile& f, Vae& out);
 // The file for a model: its tensors in layout order and the metadata (architecture keys are set here).
 StFile model_to_st(const Vae& m, const Metadata& extra);
@@ -38,6 +41,10 @@ StFile model_to_st(const Vae& m, const Metadata& extra);
 Status model_parse(const uint8_t* bytes, size_t size, Vae& out, Metadata* meta);
 Status model_load(const std::string& path, Vae& out, Metadata* meta);
 Status model_save(const std::string& path, const Vae& m, const Metadata& meta, DType dtype);
+
+// True if the metadata is ours ("format": "vae-studio/1"); false for a plain state dict, whose architecture was
+// inferred and whose test figures, training command and latent map are absent.
+bool meta_is_ours(const Metadata& meta);
 
 std::string meta_get(const Metadata& meta, const std::string& key, const std::string& fallback = "");
 void meta_set(Metadata& meta, const std::string& key, const std::string& value);

@@ -1,5 +1,7 @@
-// safetensors reading (validate everything, then convert to float32) and writing (F32 or F16, atomic save).
-// Not tolerant of damaged files: any inconsistency is reported, never repaired or skipped.
+// safetensors reading (validate everything, then convert to float32) and writing (F32, F16 or BF16, atomic save).
+// The header's JSON is read by nlohmann/json's SAX parser straight into the entries, without exceptions (the
+// browser build has none) and without a tree. Not tolerant of damaged files: any inconsistency is reported, never
+// repaired or skipped.
 #include "vae/safetensors.hpp"
 
 #include <algorithm>
@@ -10,8 +12,7 @@
 #include <unordered_set>
 
 #include <Eigen/Core>
-
-#include "vae/json.hpp"
+#include <nlohmann/json.hpp>
 
 namespace vae {
 
@@ -40,6 +41,11 @@ float bits_float(uint32_t b) {
 uint16_t f32_to_f16(float x) { return Eigen::numext::bit_cast<uint16_t>(Eigen::half(x)); }
 
 float f16_to_f32(uint16_t h) { return static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(h)); }
+
+// bfloat16 is the top half of a binary32: widening is exact; Eigen::bfloat16 narrows to nearest, ties to even.
+uint16_t f32_to_bf16(float x) { return Eigen::numext::bit_cast<uint16_t>(Eigen::bfloat16(x)); }
+
+float bf16_to_f32(uint16_t h) { return bits_float(uint32_t(h) << 16); }
 
 // ---- StFile ----
 
@@ -90,7 +96,14 @@ void store_u16_le(uint8_t* p, uint16_t v) {
 
 size_t dtype_size(DType d) { return d == DType::F32 ? 4 : 2; }
 
-// Every dtype name the format defines; only F32 and F16 are read.
+// The 16-bit pattern of x in a 16-bit dtype (F16 or BF16).
+uint16_t to_16(DType d, float x) { return d == DType::F16 ? f32_to_f16(x) : f32_to_bf16(x); }
+float from_16(DType d, uint16_t h) { return d == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h); }
+// Exponent bits and mantissa bits of a 16-bit dtype: all exponent bits set is Inf (mantissa 0) or NaN.
+uint16_t exponent_16(DType d) { return d == DType::F16 ? 0x7C00u : 0x7F80u; }
+uint16_t mantissa_16(DType d) { return d == DType::F16 ? 0x03FFu : 0x007Fu; }
+
+// Every dtype name the format defines; only F32, F16 and BF16 are read.
 bool dtype_known(const std::string& s) {
   static const char* const names[] = {"BOOL", "U8",      "I8",      "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3",
                                       "F6_E3M2", "F4",   "I16",     "U16",     "F16",     "BF16",    "I32",
@@ -100,12 +113,39 @@ bool dtype_known(const std::string& s) {
   return false;
 }
 
+// s as a JSON string literal. Never aborts: bytes that are not UTF-8 (refused before anything is written, but
+// possible in a name shown in a message) become U+FFFD.
+std::string quoted(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // A name for messages: JSON-quoted, cut to 120 bytes at a UTF-8 boundary.
 std::string shown(const std::string& s) {
-  if (s.size() <= 120) return json_quote(s);
+  if (s.size() <= 120) return quoted(s);
   size_t cut = 120;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0u) == 0x80u) --cut;
-  return json_quote(s.substr(0, cut)) + "...";
+  return quoted(s.substr(0, cut)) + "...";
+}
+
+// True if s is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), which
+// the writer checks before quoting: nlohmann/json would otherwise replace the bytes or, without exceptions, abort.
+bool utf8_valid(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    unsigned cp = len == 1 ? c : c & (0xFFu >> (len + 1));
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0u) != 0x80u) return false;
+      cp = cp << 6 | (p[i + k] & 0x3Fu);
+    }
+    static const unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
 }
 
 std::string shape_str(const std::vector<int64_t>& shape) {
@@ -132,51 +172,172 @@ bool element_count(const std::vector<int64_t>& shape, uint64_t& count) {
 
 const char* nonfinite_name(bool nan, bool negative) { return nan ? "NaN" : (negative ? "-Inf" : "+Inf"); }
 
+// One tensor's header entry: the fields as read, then (check_entry) its dtype, element count and byte range.
 struct Entry {
   std::string name;
-  DType dtype = DType::F32;
+  bool has_dtype = false, has_shape = false, has_offsets = false;
+  std::string dtype_text;
   std::vector<int64_t> shape;
+  std::vector<uint64_t> offsets;
+  DType dtype = DType::F32;
   uint64_t count = 0;
   uint64_t begin = 0, end = 0;  // relative to the data buffer
   size_t order = 0;             // position in the header
 };
 
-Status check_entry(const std::string& name, const JsonValue& v, uint64_t data_size, Entry& e) {
-  const std::string who = "tensor " + shown(name) + ": ";
-  if (v.kind != JsonKind::Object) return Status::error(who + "entry is not an object");
-  const JsonValue *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
-  for (const JsonMember& m : v.object) {
-    if (m.key == "dtype") dtype = &m.value;
-    else if (m.key == "shape") shape = &m.value;
-    else if (m.key == "data_offsets") offsets = &m.value;
-    else return Status::error(who + "unknown key " + shown(m.key) + " (expected dtype, shape, data_offsets)");
+// The header's grammar, enforced event by event as nlohmann/json's SAX parser reads it: one object whose members
+// are "__metadata__" (an object of strings) and tensors (objects of exactly "dtype", a string; "shape", an array
+// of non-negative integers; "data_offsets", two of them). Nothing may nest deeper than that, so the grammar is
+// also the depth limit; a name used twice in one object is refused. The first violation stops the parse.
+class HeaderReader final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::vector<Entry> entries;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::string error;  // why the parse stopped
+
+  bool null() override { return value(Kind::Other); }
+  bool boolean(bool) override { return value(Kind::Other); }
+  bool number_integer(number_integer_t v) override {
+    if (v >= 0) return number_unsigned(static_cast<number_unsigned_t>(v));
+    negative_ = v;
+    return value(Kind::Negative);
   }
-  if (!dtype) return Status::error(who + "missing \"dtype\"");
-  if (!shape) return Status::error(who + "missing \"shape\"");
-  if (!offsets) return Status::error(who + "missing \"data_offsets\"");
+  bool number_unsigned(number_unsigned_t v) override {
+    count_ = v;
+    return value(Kind::Count);
+  }
+  bool number_float(number_float_t, const string_t&) override { return value(Kind::Other); }
+  bool string(string_t& s) override {
+    text_ = std::move(s);
+    return value(Kind::String);
+  }
+  bool binary(binary_t&) override { return value(Kind::Other); }  // not produced by JSON text
+  bool start_object(std::size_t) override { return value(Kind::Object); }
+  bool start_array(std::size_t) override { return value(Kind::Array); }
 
-  if (dtype->kind != JsonKind::String) return Status::error(who + "dtype is not a string");
-  if (dtype->string == "F32") e.dtype = DType::F32;
-  else if (dtype->string == "F16") e.dtype = DType::F16;
-  else if (dtype_known(dtype->string)) return Status::error(who + "dtype " + dtype->string + " not supported (F32, F16)");
-  else return Status::error(who + "unknown dtype " + shown(dtype->string));
-
-  if (shape->kind != JsonKind::Array) return Status::error(who + "shape is not an array");
-  for (size_t i = 0; i < shape->array.size(); ++i) {
-    const JsonValue& d = shape->array[i];
-    if (d.kind != JsonKind::Int) return Status::error(who + "shape entry " + std::to_string(i) + " is not an integer");
-    if (d.integer < 0)
-      return Status::error(who + "shape entry " + std::to_string(i) + " is negative (" + std::to_string(d.integer) + ")");
-    e.shape.push_back(d.integer);
+  bool key(string_t& k) override {
+    if (at_ == At::Root) {
+      if (!root_names_.insert(k).second) return fail("header JSON: duplicate key " + shown(k));
+    } else if (at_ == At::Meta) {
+      if (!meta_keys_.insert(k).second) return fail("__metadata__: duplicate key " + shown(k));
+    } else {  // At::Entry
+      Entry& e = entries.back();
+      bool* seen = k == "dtype" ? &e.has_dtype : k == "shape" ? &e.has_shape : k == "data_offsets" ? &e.has_offsets : nullptr;
+      if (!seen) return fail(who() + "unknown key " + shown(k) + " (expected dtype, shape, data_offsets)");
+      if (*seen) return fail(who() + "duplicate key " + shown(k));
+      *seen = true;
+    }
+    key_ = std::move(k);
+    return true;
   }
 
-  if (offsets->kind != JsonKind::Array || offsets->array.size() != 2)
-    return Status::error(who + "data_offsets is not an array [begin, end]");
-  for (const JsonValue& o : offsets->array)
-    if (o.kind != JsonKind::Int || o.integer < 0)
-      return Status::error(who + "data_offsets entries are not non-negative integers");
-  e.begin = static_cast<uint64_t>(offsets->array[0].integer);
-  e.end = static_cast<uint64_t>(offsets->array[1].integer);
+  bool end_object() override {
+    if (at_ == At::Entry) {
+      const Entry& e = entries.back();
+      if (!e.has_dtype) return fail(who() + "missing \"dtype\"");
+      if (!e.has_shape) return fail(who() + "missing \"shape\"");
+      if (!e.has_offsets) return fail(who() + "missing \"data_offsets\"");
+    }
+    at_ = at_ == At::Root ? At::Done : At::Root;
+    return true;
+  }
+
+  bool end_array() override {
+    if (at_ == At::Offsets && entries.back().offsets.size() != 2) return fail(who() + "data_offsets is not an array [begin, end]");
+    at_ = At::Entry;
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+    // "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..." without the tag.
+    std::string what = ex.what();
+    const size_t tag = what.find("] ");
+    if (what.rfind("[json.exception.", 0) == 0 && tag != std::string::npos) what.erase(0, tag + 2);
+    return fail("header JSON: " + what + " (byte " + std::to_string(position == 0 ? 0 : position - 1) + ")");
+  }
+
+ private:
+  enum class At { Start, Root, Meta, Entry, Shape, Offsets, Done };
+  enum class Kind { Object, Array, String, Count, Negative, Other };  // Count: an integer >= 0
+
+  bool fail(std::string message) {
+    error = std::move(message);
+    return false;
+  }
+  std::string who() const { return "tensor " + shown(entries.back().name) + ": "; }
+
+  // A value (or the start of a container) arrives where the grammar is at_.
+  bool value(Kind k) {
+    switch (at_) {
+      case At::Start:
+        if (k != Kind::Object) return fail("header is not a JSON object");
+        at_ = At::Root;
+        return true;
+      case At::Root:
+        if (key_ == "__metadata__") {
+          if (k != Kind::Object) return fail("__metadata__ is not an object");
+          at_ = At::Meta;
+          return true;
+        }
+        entries.emplace_back();
+        entries.back().name = key_;
+        entries.back().order = entries.size() - 1;
+        if (k != Kind::Object) return fail(who() + "entry is not an object");
+        at_ = At::Entry;
+        return true;
+      case At::Meta:
+        if (k != Kind::String) return fail("__metadata__ value for " + shown(key_) + " is not a string");
+        metadata.emplace_back(key_, std::move(text_));
+        return true;
+      case At::Entry:
+        if (key_ == "dtype") {
+          if (k != Kind::String) return fail(who() + "dtype is not a string");
+          entries.back().dtype_text = std::move(text_);
+          return true;
+        }
+        if (k != Kind::Array)
+          return fail(who() + (key_ == "shape" ? "shape is not an array" : "data_offsets is not an array [begin, end]"));
+        at_ = key_ == "shape" ? At::Shape : At::Offsets;
+        return true;
+      case At::Shape: {
+        std::vector<int64_t>& shape = entries.back().shape;
+        const std::string i = "shape entry " + std::to_string(shape.size());
+        if (k == Kind::Negative) return fail(who() + i + " is negative (" + std::to_string(negative_) + ")");
+        if (k != Kind::Count) return fail(who() + i + " is not an integer");
+        if (count_ > uint64_t(INT64_MAX)) return fail(who() + i + " is too large (" + std::to_string(count_) + ")");
+        shape.push_back(int64_t(count_));
+        return true;
+      }
+      case At::Offsets:
+        if (k != Kind::Count) return fail(who() + "data_offsets entries are not non-negative integers");
+        if (entries.back().offsets.size() == 2) return fail(who() + "data_offsets is not an array [begin, end]");
+        entries.back().offsets.push_back(count_);
+        return true;
+      case At::Done:
+        break;
+    }
+    return fail("header JSON: a value after the end");  // unreachable: a strict parse stops at the end
+  }
+
+  At at_ = At::Start;
+  std::string key_, text_;
+  uint64_t count_ = 0;
+  int64_t negative_ = 0;
+  std::unordered_set<std::string> root_names_, meta_keys_;
+};
+
+// The entry's dtype, byte range and element count, checked against each other and the data buffer's size.
+Status check_entry(uint64_t data_size, Entry& e) {
+  const std::string who = "tensor " + shown(e.name) + ": ";
+  if (e.dtype_text == "F32") e.dtype = DType::F32;
+  else if (e.dtype_text == "F16") e.dtype = DType::F16;
+  else if (e.dtype_text == "BF16") e.dtype = DType::BF16;
+  else if (dtype_known(e.dtype_text))
+    return Status::error(who + "dtype " + e.dtype_text + " not supported (F32, F16, BF16)");
+  else return Status::error(who + "unknown dtype " + shown(e.dtype_text));
+
+  e.begin = e.offsets[0];
+  e.end = e.offsets[1];
   if (e.begin > e.end)
     return Status::error(who + "data_offsets begin " + std::to_string(e.begin) + " > end " + std::to_string(e.end));
   if (e.end > data_size)
@@ -190,7 +351,6 @@ Status check_entry(const std::string& name, const JsonValue& v, uint64_t data_si
     return Status::error(who + "shape " + shape_str(e.shape) + " of " + dtype_name(e.dtype) + " needs " +
                          std::to_string(e.count * size) + " bytes but data_offsets span " +
                          std::to_string(e.end - e.begin));
-  e.name = name;
   return Status::success();
 }
 
@@ -205,9 +365,9 @@ uint64_t first_nonfinite(const Entry& e, const uint8_t* data, bool& nan, bool& n
         return i;
       }
     } else {
-      const uint16_t h = load_u16_le(p + 2 * i);
-      if ((h & 0x7C00u) == 0x7C00u) {
-        nan = (h & 0x3FFu) != 0, negative = (h >> 15) != 0;
+      const uint16_t h = load_u16_le(p + 2 * i), ex = exponent_16(e.dtype);
+      if ((h & ex) == ex) {
+        nan = (h & mantissa_16(e.dtype)) != 0, negative = (h >> 15) != 0;
         return i;
       }
     }
@@ -232,33 +392,19 @@ Status st_parse(const uint8_t* bytes, size_t size, StFile& out) {
                          std::to_string(size - 8) + " bytes follow the length)");
 
   const char* header = reinterpret_cast<const char*>(bytes + 8);
-  JsonValue root;
-  const Status parsed = json_parse(header, static_cast<size_t>(n), root);
-  if (!parsed) return Status::error("header JSON: " + parsed.message());
-  if (root.kind != JsonKind::Object) return Status::error("header is not a JSON object");
+  HeaderReader reader;
+  if (!nlohmann::json::sax_parse(header, header + n, &reader)) return Status::error(reader.error);
   if (header[0] != '{') return Status::error("header does not begin with '{'");
 
   const uint8_t* data = bytes + 8 + n;
   const uint64_t data_size = size - 8 - n;
 
   StFile f;
-  std::vector<Entry> entries;
-  entries.reserve(root.object.size());
-  for (const JsonMember& m : root.object) {  // keys are unique: json_parse rejects duplicates
-    if (m.key == "__metadata__") {
-      if (m.value.kind != JsonKind::Object) return Status::error("__metadata__ is not an object");
-      for (const JsonMember& kv : m.value.object) {
-        if (kv.value.kind != JsonKind::String)
-          return Status::error("__metadata__ value for " + shown(kv.key) + " is not a string");
-        f.metadata.emplace_back(kv.key, kv.value.string);
-      }
-      continue;
-    }
-    Entry e;
-    const Status s = check_entry(m.key, m.value, data_size, e);
+  f.metadata = std::move(reader.metadata);
+  std::vector<Entry>& entries = reader.entries;
+  for (Entry& e : entries) {
+    const Status s = check_entry(data_size, e);
     if (!s) return s;
-    e.order = entries.size();
-    entries.push_back(std::move(e));
   }
 
   // Sorted by offset, the ranges must tile [0, data_size): each begins where the previous ended.
@@ -304,19 +450,20 @@ Status st_parse(const uint8_t* bytes, size_t size, StFile& out) {
     if (e.dtype == DType::F32)
       for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = bits_float(load_u32_le(p + 4 * i));
     else
-      for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = f16_to_f32(load_u16_le(p + 2 * i));
+      for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = from_16(e.dtype, load_u16_le(p + 2 * i));
     f.tensors.push_back(std::move(t));
   }
   out = std::move(f);
   return Status::success();
 }
 
-const char* dtype_name(DType d) { return d == DType::F32 ? "F32" : "F16"; }
+const char* dtype_name(DType d) { return d == DType::F32 ? "F32" : d == DType::F16 ? "F16" : "BF16"; }
 
 DType st_file_dtype(const StFile& f) {
+  if (f.tensors.empty()) return DType::F32;
   for (const StTensor& t : f.tensors)
-    if (t.dtype != DType::F16) return DType::F32;
-  return f.tensors.empty() ? DType::F32 : DType::F16;
+    if (t.dtype != f.tensors[0].dtype) return DType::F32;
+  return f.tensors[0].dtype;
 }
 
 Status st_load(const std::string& path, StFile& out) {
@@ -345,7 +492,7 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
   const uint64_t esize = dtype_size(dtype);
   std::unordered_set<std::string> seen;
   for (const auto& kv : f.metadata) {
-    if (!json_utf8_valid(kv.first.data(), kv.first.size()) || !json_utf8_valid(kv.second.data(), kv.second.size()))
+    if (!utf8_valid(kv.first) || !utf8_valid(kv.second))
       return Status::error("__metadata__ entry " + shown(kv.first) + " is not valid UTF-8");
     if (!seen.insert(kv.first).second) return Status::error("__metadata__ has duplicate key " + shown(kv.first));
   }
@@ -355,7 +502,7 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
   uint64_t total = 0;
   for (const StTensor& t : f.tensors) {
     const std::string who = "tensor " + shown(t.name) + ": ";
-    if (!json_utf8_valid(t.name.data(), t.name.size())) return Status::error(who + "name is not valid UTF-8");
+    if (!utf8_valid(t.name)) return Status::error(who + "name is not valid UTF-8");
     if (t.name == "__metadata__") return Status::error(who + "name is reserved for the metadata");
     if (!seen.insert(t.name).second) return Status::error(who + "duplicate tensor name");
     for (size_t i = 0; i < t.shape.size(); ++i)
@@ -371,8 +518,9 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
       if ((b & 0x7F800000u) == 0x7F800000u)
         return Status::error(who + "element " + std::to_string(i) + " is " +
                              nonfinite_name((b & 0x7FFFFFu) != 0, (b >> 31) != 0) + "; not written");
-      if (dtype == DType::F16 && (f32_to_f16(t.data[i]) & 0x7FFFu) == 0x7C00u)
-        return Status::error(who + "element " + std::to_string(i) + " overflows F16 (|x| >= 65520)");
+      if (dtype != DType::F32 && (to_16(dtype, t.data[i]) & 0x7FFFu) == exponent_16(dtype))
+        return Status::error(who + "element " + std::to_string(i) + " overflows " + dtype_name(dtype) +
+                             (dtype == DType::F16 ? " (|x| >= 65520)" : ""));
     }
     nbytes.push_back(count * esize);
     total += count * esize;
@@ -382,14 +530,14 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
   if (!f.metadata.empty()) {
     h += "\"__metadata__\":{";
     for (size_t i = 0; i < f.metadata.size(); ++i)
-      h += (i ? "," : "") + json_quote(f.metadata[i].first) + ":" + json_quote(f.metadata[i].second);
+      h += (i ? "," : "") + quoted(f.metadata[i].first) + ":" + quoted(f.metadata[i].second);
     h += "}";
   }
   uint64_t offset = 0;
   for (size_t k = 0; k < f.tensors.size(); ++k) {
     const StTensor& t = f.tensors[k];
     if (h.size() > 1) h += ",";
-    h += json_quote(t.name) + ":{\"dtype\":\"" + dtype_name(dtype) + "\",\"shape\":" + shape_str(t.shape) +
+    h += quoted(t.name) + ":{\"dtype\":\"" + dtype_name(dtype) + "\",\"shape\":" + shape_str(t.shape) +
          ",\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes[k]) + "]}";
     offset += nbytes[k];
   }
@@ -407,7 +555,7 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
         store_u32_le(p, float_bits(x));
         p += 4;
       } else {
-        store_u16_le(p, f32_to_f16(x));
+        store_u16_le(p, to_16(dtype, x));
         p += 2;
       }
     }

@@ -1,4 +1,4 @@
-// Reader and writer of the safetensors format (huggingface/safetensors README, "Format"), F32 and F16 only.
+// Reader and writer of the safetensors format (huggingface/safetensors README, "Format"), F32, F16 and BF16 only.
 // Not a lazy or zero-copy loader: every tensor is checked, then converted to float32 in memory.
 //
 // File layout:
@@ -19,7 +19,7 @@
 
 namespace vae {
 
-enum class DType { F32, F16 };
+enum class DType { F32, F16, BF16 };
 
 struct StTensor {
   std::string name;             // PyTorch-style, e.g. "encoder.fc1.weight"
@@ -52,7 +52,7 @@ Status st_load(const std::string& path, StFile& out);
 // f.tensors, packed contiguously; the header is space-padded so the data buffer starts at an offset that is
 // a multiple of 8. Fails, writing nothing to out, on anything st_parse would reject: duplicate or
 // non-UTF-8 names, a tensor named "__metadata__", negative dims, data.size() != product of shape,
-// NaN/Inf values, and (for F16) values whose rounding overflows to Inf (|x| >= 65520).
+// NaN/Inf values, and (for F16 and BF16) values whose rounding overflows to Inf (F16: |x| >= 65520).
 Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out);
 
 // Writes atomically: to "<path>.tmp", flush + close checked, then std::rename over path.
@@ -66,10 +66,13 @@ Status file_write_atomic(const std::string& path, const std::vector<uint8_t>& by
 // IEEE 754 binary16 <-> binary32, by Eigen::half. f32_to_f16 rounds to nearest, ties to even; overflow gives
 // +-Inf; NaN stays NaN (the writers refuse non-finite weights before converting); subnormal halves are exact.
 uint16_t f32_to_f16(float x);
-const char* dtype_name(DType d);  // "F32", "F16"
-// The dtype to write a file back in: F16 if every tensor was F16, else F32.
+const char* dtype_name(DType d);  // "F32", "F16", "BF16"
+// The dtype to write a file back in: the tensors' dtype if they all share one, else F32.
 DType st_file_dtype(const StFile& f);
 float f16_to_f32(uint16_t h);
+// bfloat16 (the top 16 bits of a binary32) <-> binary32: widening is exact, narrowing rounds to nearest even.
+uint16_t f32_to_bf16(float x);
+float bf16_to_f32(uint16_t h);
 
 // ---- for the modules whose tensors ride along in a model's file (latent_map, pca) or make a file (digits) ----
 
