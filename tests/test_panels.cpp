@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/app.hpp"
 #include "app/ui.hpp"
 #include "imgui.h"
-#include "vae/json.hpp"
 #include "vae/pca.hpp"
 #include "vae/safetensors.hpp"
 
@@ -69,11 +70,8 @@ bool has_widget(const App& app, const std::string& name) {
   return false;
 }
 
-const vae::JsonValue* member(const vae::JsonValue& v, const std::string& k) {
-  const vae::JsonValue* m = v.get(k);
-  REQUIRE(m != nullptr);
-  return m;
-}
+// The state JSON, parsed by nlohmann/json (a discarded value when it is not JSON).
+nlohmann::json state(const App& app) { return nlohmann::json::parse(app_state_json(app), nullptr, false); }
 
 int count(const std::vector<uint8_t>& v) {
   int n = 0;
@@ -94,14 +92,14 @@ TEST_CASE("every panel is drawn headless in one, two and three columns, and the 
       INFO("width " << width << ", widget " << w);
       CHECK(has_widget(app, w));
     }
-    vae::JsonValue v;
-    REQUIRE(vae::json_parse(app_state_json(app), v).ok());
+    const nlohmann::json v = state(app);
+    REQUIRE(v.is_object());
     for (const char* k : {"frame", "model", "canvas", "strokes", "z", "elbo", "difference", "grid", "samples",
-                          "map_points", "morph", "repair", "compare", "widgets"})
-      CHECK(v.get(k) != nullptr);
-    CHECK(member(*member(v, "compare"), "pca")->number == 2);
-    CHECK(member(*member(v, "compare"), "grid")->number == ComparePanel::kGrid * ComparePanel::kGrid);
-    CHECK(member(*member(v, "difference"), "psnr")->number > 0);
+                          "map_points", "morph", "repair", "compare", "model_metadata", "widgets"})
+      CHECK(v.contains(k));
+    CHECK(v["compare"]["pca"] == 2);
+    CHECK(v["compare"]["grid"] == ComparePanel::kGrid * ComparePanel::kGrid);
+    CHECK(v["difference"]["psnr"].get<double>() > 0);
   }
 }
 
@@ -176,9 +174,7 @@ TEST_CASE("repairing an empty drawing, or with a mask hiding every pixel, gives 
   p.mask.assign(784, 1);
   app_update(app);
   CHECK_THAT(p.error, Catch::Contains("every pixel"));
-  vae::JsonValue v;
-  REQUIRE(vae::json_parse(app_state_json(app), v).ok());
-  CHECK(member(*member(v, "repair"), "error")->kind == vae::JsonKind::String);
+  CHECK(state(app)["repair"]["error"].is_string());
 }
 
 TEST_CASE("a model file without a PCA still loads; Compare says so and Repair offers no PCA baseline") {
@@ -194,10 +190,9 @@ TEST_CASE("a model file without a PCA still loads; Compare says so and Repair of
   for (const RepairPanel::Row& r : p.table) CHECK((r.method != vae::Restore::Pca && r.method != vae::Restore::MeanImage));
   HeadlessUi ui(1400);
   ui.frame(app);
-  vae::JsonValue v;
-  REQUIRE(vae::json_parse(app_state_json(app), v).ok());
-  CHECK(member(*member(v, "compare"), "pca")->number == 0);
-  CHECK(member(*member(v, "compare"), "pca_recon")->kind == vae::JsonKind::Null);
+  const nlohmann::json v = state(app);
+  CHECK(v["compare"]["pca"] == 0);
+  CHECK(v["compare"]["pca_recon"].is_null());
 }
 
 TEST_CASE("the Repair panel asks the platform for the test digits once, and says why when they fail") {
@@ -214,11 +209,14 @@ TEST_CASE("the Repair panel asks the platform for the test digits once, and says
   CHECK_THAT(panel<RepairPanel>(app).error, Catch::Contains("could not load the test digits"));
 }
 
-TEST_CASE("the state JSON's writer places commas, nests, and writes non-finite numbers as null") {
-  JsonOut j;
-  j.begin_object().field("a", 1).key("b").begin_array().num(0.5).num(std::nan("")).str("x\"y").end_array();
-  j.key("c").begin_object().end_object().field("d", true).key("e").integer(12345678901LL).end_object();
-  CHECK(j.text() == "{\"a\":1,\"b\":[0.5,null,\"x\\\"y\"],\"c\":{},\"d\":true,\"e\":12345678901}");
+TEST_CASE("the state JSON keeps its members' order, writes non-finite numbers as null and survives bad UTF-8") {
+  Json j;
+  j["b"] = std::vector<double>{0.5, std::nan(""), -HUGE_VAL};
+  j["a"] = json_or_null(false, 3);
+  j["c"] = Json::object();
+  j["e"] = 12345678901LL;
+  j["s"] = std::string("x\"y \xFF");  // a file name's stray byte
+  CHECK(json_text(j) == "{\"b\":[0.5,null,null],\"a\":null,\"c\":{},\"e\":12345678901,\"s\":\"x\\\"y \xEF\xBF\xBD\"}");
 }
 
 TEST_CASE("a texture's contents get a serial no other contents have had") {

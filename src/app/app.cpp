@@ -11,7 +11,6 @@
 #include "app/export.hpp"
 #include "app/input_key.hpp"
 #include "app/json_out.hpp"
-#include "vae/json.hpp"
 #include "vae/safetensors.hpp"
 
 namespace app {
@@ -200,17 +199,16 @@ std::string model_name_from_path(const std::string& path) {
 }
 
 std::string app_state_json(const App& app) {
-  JsonOut j;
-  j.begin_object();
-  j.key("frame").integer((long long)app.frame);
-  j.field("model", app.model_name).field("arch", app.model_name.empty() ? "" : app.model.arch.describe());
-  j.field("loading", app.loading_model).field("message", app.message);
+  Json j;
+  j["frame"] = app.frame;
+  j["model"] = app.model_name;
+  j["arch"] = app.model_name.empty() ? "" : app.model.arch.describe();
+  j["loading"] = app.loading_model;
+  j["message"] = app.message;
   for_each_panel(app.panels, [&app, &j](const auto& p) { panel_json(app, p, j); });
-  j.key("widgets").begin_object();
-  for (const auto& [name, w] : app.widgets)
-    j.key(name).begin_object().field("x", w.x).field("y", w.y).field("w", w.w).field("h", w.h).end_object();
-  j.end_object();
-  return j.end_object().text();
+  Json& widgets = j["widgets"] = Json::object();
+  for (const auto& [name, w] : app.widgets) widgets[name] = {{"x", w.x}, {"y", w.y}, {"w", w.w}, {"h", w.h}};
+  return json_text(j);
 }
 
 }  // namespace app

@@ -1,38 +1,22 @@
-// A JSON writer for the studio's state (app_state_json): objects, arrays, numbers ("%.6g", null when not
-// finite), strings (vae::json_quote) and booleans, with the commas placed for the caller. Not a parser.
+// The studio's state JSON (app_state_json) is a nlohmann/json tree that each panel fills in (panel_json) and
+// that is written once, here. Members keep the order they were set in; non-finite numbers are written as null.
 #pragma once
 #include <string>
-#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace app {
 
-class JsonOut {
- public:
-  JsonOut& begin_object();
-  JsonOut& end_object();
-  JsonOut& begin_array();
-  JsonOut& end_array();
-  JsonOut& key(const std::string& k);  // inside an object: the next value's name
-  JsonOut& num(double x);
-  JsonOut& integer(long long x);  // counters, whole: never in exponent notation
-  JsonOut& str(const std::string& s);
-  JsonOut& boolean(bool b);
-  JsonOut& null();
-  JsonOut& floats(const std::vector<float>& v);
-  // key + value in one call.
-  JsonOut& field(const std::string& k, double x) { return key(k).num(x); }
-  JsonOut& field(const std::string& k, int x) { return key(k).integer(x); }
-  JsonOut& field(const std::string& k, const std::string& s) { return key(k).str(s); }
-  JsonOut& field(const std::string& k, const char* s) { return key(k).str(s); }
-  JsonOut& field(const std::string& k, bool b) { return key(k).boolean(b); }
-  JsonOut& field(const std::string& k, const std::vector<float>& v) { return key(k).floats(v); }
-  const std::string& text() const { return s_; }
+using Json = nlohmann::ordered_json;
 
- private:
-  void value_start();
-  std::string s_;
-  std::vector<bool> first_;  // per open container: nothing written in it yet
-  bool after_key_ = false;
-};
+// v when known, else null (a figure that does not exist yet, never a made-up number).
+template <class T>
+Json json_or_null(bool known, const T& v) {
+  return known ? Json(v) : Json(nullptr);
+}
+
+// Compact text. Bytes that are not UTF-8 (a file name, say) become U+FFFD instead of aborting the module, which
+// is what nlohmann/json does on them when built without exceptions (JSON_NOEXCEPTION, as here).
+std::string json_text(const Json& j);
 
 }  // namespace app

@@ -4,7 +4,7 @@
 //   bool panel_update(const Shared&, P&)          recompute what depends on changed inputs (once per frame,
 //                                                  before drawing; true while work is left for later frames)
 //   void panel_draw(Shared&, P&, const Space&)     its widgets; it changes its own state and Shared's inputs only
-//   void panel_json(const Shared&, const P&, JsonOut&)  its fields of the state JSON
+//   void panel_json(const Shared&, const P&, Json&)     its fields of the state JSON
 // A panel reads the shared inputs (the model, the drawing and its analysis, the morph slots) and never another
 // panel's fields. Adding a panel is its two files, its #include below and its name in Panels.
 #pragma once

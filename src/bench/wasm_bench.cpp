@@ -5,8 +5,9 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "vae/infer.hpp"
-#include "vae/json.hpp"
 
 namespace {
 
@@ -34,12 +35,10 @@ EMSCRIPTEN_KEEPALIVE BenchModel* bench_make(int Z, unsigned seed) {
     if (s.cols == 0)
       for (size_t i = 0; i < s.size(); ++i) b->model.params[s.offset + i] = 0.1f * (rng.uniform() - 0.5f);
   b->infer = vae::infer_make(b->model);
-  b->layout = "[";
+  nlohmann::json layout = nlohmann::json::array();
   for (const vae::TensorSlot& s : b->model.layout.slots)
-    b->layout += std::string(b->layout.size() > 1 ? "," : "") + "{\"name\":" + vae::json_quote(s.name) +
-                 ",\"rows\":" + std::to_string(s.rows) + ",\"cols\":" + std::to_string(s.cols) +
-                 ",\"offset\":" + std::to_string(s.offset) + "}";
-  b->layout += "]";
+    layout.push_back({{"name", s.name}, {"rows", s.rows}, {"cols", s.cols}, {"offset", s.offset}});
+  b->layout = layout.dump();
   return b;
 }
 

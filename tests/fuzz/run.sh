@@ -18,7 +18,9 @@ jobs=${FUZZ_JOBS:-1}
 CXX=${CXX_FUZZ:-clang++}
 # Eigen's and stb's include folders from their Debian pkg-config files, as system headers.
 read -r -a dep_includes <<< "$(pkg-config --cflags-only-I eigen3 stb | sed 's/-I/-isystem /g')"
-flags=(-std=c++17 -O1 -g -fno-sanitize-recover=all -I"$root/src" "${dep_includes[@]}" -DEIGEN_MPL2_ONLY)
+# As CMake builds the engine: nlohmann/json without exceptions, zlib for .gz files (-lz at the link below).
+flags=(-std=c++17 -O1 -g -fno-sanitize-recover=all -I"$root/src" "${dep_includes[@]}" -DEIGEN_MPL2_ONLY
+       -DJSON_NOEXCEPTION -DVAE_HAVE_ZLIB)
 command -v "$CXX" >/dev/null || { echo "[fuzz] $CXX not found (Debian: clang libclang-rt-dev)" >&2; exit 1; }
 
 # The engine (every file of src/vae) and the studio's logic (src/app and src/app/panels without main and
@@ -70,7 +72,7 @@ for t in "${targets[@]}"; do
   objs=("${engine_objs[@]}")
   [ "$t" = studio ] && objs=("${studio_objs[@]}" "${imgui_objs[@]}" "${engine_objs[@]}")
   echo "[fuzz] building $t" >&2
-  "$CXX" "${flags[@]}" -fsanitize=fuzzer,address,undefined "$here/fuzz_$t.cpp" "${objs[@]}" -pthread -o "$out/fuzz_$t"
+  "$CXX" "${flags[@]}" -fsanitize=fuzzer,address,undefined "$here/fuzz_$t.cpp" "${objs[@]}" -lz -pthread -o "$out/fuzz_$t"
 done
 
 # One target: fresh working corpus seeded from the committed one; the whole run is killed if it outlives its

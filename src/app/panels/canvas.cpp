@@ -88,15 +88,13 @@ void panel_draw(Shared& s, CanvasPanel& p, const Space& space) {
   ImGui::EndGroup();
 }
 
-void panel_json(const Shared& s, const CanvasPanel& p, JsonOut& j) {
-  j.key("canvas").begin_object().field("x", p.rect.x).field("y", p.rect.y).field("w", p.rect.w).field("h", p.rect.h)
-      .end_object();
+void panel_json(const Shared& s, const CanvasPanel& p, Json& j) {
+  j["canvas"] = {{"x", p.rect.x}, {"y", p.rect.y}, {"w", p.rect.w}, {"h", p.rect.h}};
   const Drawing& d = s.drawing;
-  j.field("strokes", int(d.strokes.size()));
+  j["strokes"] = d.strokes.size();
   const Stroke* last = d.stroke_open ? &d.current : d.strokes.empty() ? nullptr : &d.strokes.back();
-  j.key("last_point");
-  if (last && !last->points.empty()) j.begin_array().num(last->points.back().x).num(last->points.back().y).end_array();
-  else j.null();
+  const bool known = last && !last->points.empty();
+  j["last_point"] = known ? Json::array({last->points.back().x, last->points.back().y}) : Json(nullptr);
 }
 
 }  // namespace app

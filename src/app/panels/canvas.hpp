@@ -16,7 +16,7 @@ struct CanvasPanel {
 bool panel_update(const Shared& s, CanvasPanel& p);
 void panel_draw(Shared& s, CanvasPanel& p, const Space& space);
 // "canvas" (its rectangle), "strokes", "last_point" (the newest point in canvas units, or null).
-void panel_json(const Shared& s, const CanvasPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const CanvasPanel& p, Json& j);
 
 // Queues the drawing as a PNG (vae-drawing.png).
 void canvas_save(Shared& s);

@@ -119,19 +119,16 @@ void panel_draw(Shared& s, ComparePanel& p, const Space& space) {
   }
 }
 
-void panel_json(const Shared& s, const ComparePanel& p, JsonOut& j) {
-  j.key("compare").begin_object().field("pca", s.pca.K);
-  auto errors = [&j](const char* k, bool known, const vae::ImageErrors& e) {
-    j.key(k);
-    if (known) j.begin_object().field("bce", e.bce).field("mse", e.mse).field("psnr", e.psnr).end_object();
-    else j.null();
+void panel_json(const Shared& s, const ComparePanel& p, Json& j) {
+  auto errors = [](bool known, const vae::ImageErrors& e) {
+    return known ? Json{{"bce", e.bce}, {"mse", e.mse}, {"psnr", e.psnr}} : Json(nullptr);
   };
-  errors("vae_recon", !s.analysis.empty, p.vae_errors);
-  errors("pca_recon", !p.pca_recon.empty(), p.pca_errors);
-  j.key("samples").begin_object().field("vae", int(p.vae_samples.size() / size_t(std::max(1, s.model.arch.D))))
-      .field("pca", int(p.pca_samples.size() / size_t(std::max(1, s.model.arch.D)))).end_object();
-  j.field("grid", int(p.pca_grid.size() / size_t(std::max(1, s.model.arch.D))));
-  j.end_object();
+  const size_t D = size_t(std::max(1, s.model.arch.D));
+  j["compare"] = {{"pca", s.pca.K},
+                  {"vae_recon", errors(!s.analysis.empty, p.vae_errors)},
+                  {"pca_recon", errors(!p.pca_recon.empty(), p.pca_errors)},
+                  {"samples", {{"vae", p.vae_samples.size() / D}, {"pca", p.pca_samples.size() / D}}},
+                  {"grid", p.pca_grid.size() / D}};
 }
 
 }  // namespace app

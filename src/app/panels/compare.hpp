@@ -27,7 +27,7 @@ bool panel_update(const Shared& s, ComparePanel& p);
 void panel_draw(Shared& s, ComparePanel& p, const Space& space);
 // "compare": {"pca": K (0 when the model ships none), "vae": {"bce", "mse", "psnr"} and "pca": {...} for the
 // drawing (null when nothing is drawn), "samples": per model, "grid": cells per model (0 unless K == 2)}.
-void panel_json(const Shared& s, const ComparePanel& p, JsonOut& j);
+void panel_json(const Shared& s, const ComparePanel& p, Json& j);
 
 // The PCA plane's grid: n x n images decoded from c = (a, b) with a, b on the grid's inverse-CDF axis scaled by
 // each component's standard deviation (the analogue of the VAE's grid over its prior). Row 0 is the top (b

@@ -154,25 +154,19 @@ void panel_draw(Shared& s, EncodingPanel& p, const Space& space) {
     for (int j = 0; j < Z; ++j) ImGui::Text("z%d: mu %+.3f  sigma %.3f", j + 1, an.mu[size_t(j)], an.sigma[size_t(j)]);
 }
 
-void panel_json(const Shared& s, const EncodingPanel& p, JsonOut& j) {
+void panel_json(const Shared& s, const EncodingPanel& p, Json& j) {
   const Analysis& an = s.analysis;
-  j.field("empty", an.empty).field("z", an.mu).field("sigma", an.sigma);
-  auto maybe = [&](const char* k, bool known, double v) {
-    if (known) j.field(k, v);
-    else j.key(k).null();
-  };
-  maybe("elbo", !an.empty, an.elbo());
-  maybe("rec", !an.empty, an.rec);
-  maybe("kl", !an.empty, an.kl);
-  maybe("log_px", s.analysis_has_iw, an.log_px);
-  maybe("percentile", s.analysis_has_iw && an.percentile >= 0, an.percentile);
-  j.key("difference");
-  if (an.empty) {
-    j.null();
-    return;
-  }
-  j.begin_object().field("bce", p.errors.bce).field("mse", p.errors.mse).field("psnr", p.errors.psnr)
-      .field("lost", p.lost).field("added", p.added).end_object();
+  j["empty"] = an.empty;
+  j["z"] = an.mu;
+  j["sigma"] = an.sigma;
+  j["elbo"] = json_or_null(!an.empty, an.elbo());
+  j["rec"] = json_or_null(!an.empty, an.rec);
+  j["kl"] = json_or_null(!an.empty, an.kl);
+  j["log_px"] = json_or_null(s.analysis_has_iw, an.log_px);
+  j["percentile"] = json_or_null(s.analysis_has_iw && an.percentile >= 0, an.percentile);
+  j["difference"] = an.empty ? Json(nullptr)
+                             : Json{{"bce", p.errors.bce}, {"mse", p.errors.mse}, {"psnr", p.errors.psnr},
+                                    {"lost", p.lost}, {"added", p.added}};
 }
 
 }  // namespace app

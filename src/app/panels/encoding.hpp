@@ -19,7 +19,7 @@ bool panel_update(const Shared& s, EncodingPanel& p);
 void panel_draw(Shared& s, EncodingPanel& p, const Space& space);
 // "empty", "z", "sigma", "elbo", "rec", "kl", "log_px", "percentile" (null when unknown), and "difference":
 // {"bce", "mse", "psnr", "lost", "added"} (null when nothing is drawn).
-void panel_json(const Shared& s, const EncodingPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const EncodingPanel& p, Json& j);
 
 // The signed difference estimate - original (D values each) as an RGBA8 image: red where ink was lost (the
 // estimate is darker than the original), cyan where ink was added, black where they agree, each channel in

@@ -185,12 +185,13 @@ void grid_save(Shared& s, const GridPanel& p) {
   app_save_images(s, "vae-grid.png", p.images, n * n, n, 2);
 }
 
-void panel_json(const Shared& s, const GridPanel& p, JsonOut& j) {
-  j.key("grid").begin_object().field("n", p.done.n)
-      .field("cells", int(p.images.size() / size_t(std::max(1, s.model.arch.D))));
-  j.key("center").begin_array().num(p.done.center_a).num(p.done.center_b).end_array();
-  j.field("zoom", p.done.zoom).key("version").integer((long long)p.version)
-      .field("pending", !s.model_name.empty() && (p.job.active || !grid_shows_view(s, p))).end_object();
+void panel_json(const Shared& s, const GridPanel& p, Json& j) {
+  j["grid"] = {{"n", p.done.n},
+               {"cells", p.images.size() / size_t(std::max(1, s.model.arch.D))},
+               {"center", {p.done.center_a, p.done.center_b}},
+               {"zoom", p.done.zoom},
+               {"version", p.version},
+               {"pending", !s.model_name.empty() && (p.job.active || !grid_shows_view(s, p))}};
 }
 
 }  // namespace app

@@ -40,7 +40,7 @@ struct GridPanel {
 bool panel_update(const Shared& s, GridPanel& p);
 void panel_draw(Shared& s, GridPanel& p, const Space& space);
 // "grid": {"n", "cells", "center": [a, b], "zoom" (the view its images show), "version", "pending"}.
-void panel_json(const Shared& s, const GridPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const GridPanel& p, Json& j);
 
 // Whether the grid on show is the view asked for, with the current model and plane.
 bool grid_shows_view(const Shared& s, const GridPanel& p);

@@ -125,6 +125,6 @@ void panel_draw(Shared& s, MapPanel& p, const Space& space) {
   ImGui::TextColored(kDimText, " hover to decode");
 }
 
-void panel_json(const Shared& s, const MapPanel&, JsonOut& j) { j.field("map_points", s.map.count()); }
+void panel_json(const Shared& s, const MapPanel&, Json& j) { j["map_points"] = s.map.count(); }
 
 }  // namespace app

@@ -21,6 +21,6 @@ struct MapPanel {
 bool panel_update(const Shared& s, MapPanel& p);
 void panel_draw(Shared& s, MapPanel& p, const Space& space);
 // "map_points": how many points the map has.
-void panel_json(const Shared& s, const MapPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const MapPanel& p, Json& j);
 
 }  // namespace app

@@ -47,8 +47,18 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
   // A model opened from elsewhere (the desktop's --model) is listed too.
   if (std::none_of(std::begin(kModelNames), std::end(kModelNames), [&s](const char* n) { return s.model_name == n; }))
     ImGui::TextColored(kGoodText, "%s (in use) %s", s.model_name.c_str(), s.model.arch.describe().c_str());
+  if (!s.model_name.empty() && !vae::meta_is_ours(s.model_meta)) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(kWarnText, "  %s is a plain state dict: its architecture was read from its tensors' names "
+                       "and shapes; it carries no test figures, training command, latent map or PCA.",
+                       s.model_name.c_str());
+    ImGui::PopTextWrapPos();
+  }
 }
 
-void panel_json(const Shared&, const ModelsPanel&, JsonOut&) {}
+void panel_json(const Shared& s, const ModelsPanel&, Json& j) {
+  // A file without our metadata (a PyTorch state dict) has no figures or training command: said, not invented.
+  j["model_metadata"] = s.model_name.empty() ? Json(nullptr) : Json(vae::meta_is_ours(s.model_meta));
+}
 
 }  // namespace app

@@ -12,6 +12,6 @@ struct ModelsPanel {
 bool panel_update(const Shared& s, ModelsPanel& p);
 void panel_draw(Shared& s, ModelsPanel& p, const Space& space);
 // Nothing of its own: the state JSON's "model" and "arch" are the app's.
-void panel_json(const Shared& s, const ModelsPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const ModelsPanel& p, Json& j);
 
 }  // namespace app

@@ -105,8 +105,8 @@ void panel_draw(Shared& s, MorphPanel& p, const Space& space) {
   if (ImGui::Button("Save morph")) morph_save(s, p);
 }
 
-void panel_json(const Shared&, const MorphPanel& p, JsonOut& j) {
-  j.field("morph", p.images.empty() ? 0 : MorphPanel::kFrames);
+void panel_json(const Shared&, const MorphPanel& p, Json& j) {
+  j["morph"] = p.images.empty() ? 0 : MorphPanel::kFrames;
 }
 
 }  // namespace app

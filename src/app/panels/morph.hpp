@@ -22,7 +22,7 @@ struct MorphPanel {
 bool panel_update(const Shared& s, MorphPanel& p);
 void panel_draw(Shared& s, MorphPanel& p, const Space& space);
 // "morph": how many frames there are (0 until both slots are filled).
-void panel_json(const Shared& s, const MorphPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const MorphPanel& p, Json& j);
 
 // Queues every fourth frame, A to B, as a strip PNG (vae-morph.png).
 void morph_save(Shared& s, const MorphPanel& p);

@@ -315,29 +315,31 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
   }
 }
 
-void panel_json(const Shared&, const RepairPanel& p, JsonOut& j) {
-  j.key("repair").begin_object();
-  j.field("source", p.source == RepairPanel::kDrawing ? "drawing" : "test digit").field("digit", p.digit);
-  j.field("damage", vae::damage_name(p.damage.kind)).field("amount", p.damage.amount)
-      .field("block", vae::block_name(p.damage.block)).key("seed").integer((long long)p.damage.seed);
-  j.field("method", vae::restore_name(p.method));
-  j.key("error");
-  if (p.error.empty()) j.null();
-  else j.str(p.error);
+void panel_json(const Shared&, const RepairPanel& p, Json& j) {
   int mask_pixels = 0;
   for (uint8_t v : p.mask) mask_pixels += v != 0;
-  j.field("mask_pixels", mask_pixels);
   const bool ok = p.error.empty();
-  j.field("damaged_pixels", ok ? p.errors.pixels : 0);
-  if (ok) j.field("bce", p.errors.bce).field("mse", p.errors.mse).field("psnr", p.errors.psnr);
-  else j.key("bce").null().key("mse").null().key("psnr").null();
-  j.field("acceptance", p.restored.acceptance).field("frames", p.restored.iterations).field("frame", p.frame_shown);
-  j.key("table").begin_array();
+  Json table = Json::array();
   for (const RepairPanel::Row& r : p.table)
-    j.begin_object().field("method", vae::restore_name(r.method)).field("bce", r.errors.bce)
-        .field("mse", r.errors.mse).field("psnr", r.errors.psnr).end_object();
-  j.end_array();
-  j.end_object();
+    table.push_back({{"method", vae::restore_name(r.method)}, {"bce", r.errors.bce}, {"mse", r.errors.mse},
+                     {"psnr", r.errors.psnr}});
+  j["repair"] = {{"source", p.source == RepairPanel::kDrawing ? "drawing" : "test digit"},
+                 {"digit", p.digit},
+                 {"damage", vae::damage_name(p.damage.kind)},
+                 {"amount", p.damage.amount},
+                 {"block", vae::block_name(p.damage.block)},
+                 {"seed", p.damage.seed},
+                 {"method", vae::restore_name(p.method)},
+                 {"error", json_or_null(!ok, p.error)},
+                 {"mask_pixels", mask_pixels},
+                 {"damaged_pixels", ok ? p.errors.pixels : 0},
+                 {"bce", json_or_null(ok, p.errors.bce)},
+                 {"mse", json_or_null(ok, p.errors.mse)},
+                 {"psnr", json_or_null(ok, p.errors.psnr)},
+                 {"acceptance", p.restored.acceptance},
+                 {"frames", p.restored.iterations},
+                 {"frame", p.frame_shown},
+                 {"table", std::move(table)}};
 }
 
 }  // namespace app

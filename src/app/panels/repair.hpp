@@ -50,7 +50,7 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space);
 // "repair": {"source", "digit", "damage", "amount", "block", "seed", "method", "error" (null when fine),
 // "damaged_pixels", "bce", "mse", "psnr" (on the damaged pixels), "acceptance", "frames", "frame", "mask_pixels",
 // "table": [{"method", "bce", "mse", "psnr"}, ...]}.
-void panel_json(const Shared& s, const RepairPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const RepairPanel& p, Json& j);
 
 // The damaged image as RGBA8: grey as it is, with hidden pixels in a dark blue so that "missing" never reads as
 // "black ink-free paper".

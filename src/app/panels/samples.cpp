@@ -55,8 +55,8 @@ void panel_draw(Shared& s, SamplesPanel& p, const Space& space) {
   }
 }
 
-void panel_json(const Shared& s, const SamplesPanel& p, JsonOut& j) {
-  j.field("samples", int(p.images.size() / size_t(std::max(1, s.model.arch.D))));
+void panel_json(const Shared& s, const SamplesPanel& p, Json& j) {
+  j["samples"] = p.images.size() / size_t(std::max(1, s.model.arch.D));
 }
 
 }  // namespace app

@@ -19,6 +19,6 @@ struct SamplesPanel {
 bool panel_update(const Shared& s, SamplesPanel& p);
 void panel_draw(Shared& s, SamplesPanel& p, const Space& space);
 // "samples": how many are on show.
-void panel_json(const Shared& s, const SamplesPanel& p, JsonOut& j);
+void panel_json(const Shared& s, const SamplesPanel& p, Json& j);
 
 }  // namespace app
