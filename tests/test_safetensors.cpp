@@ -93,7 +93,7 @@ std::string temp_path(const std::string& name) {
 TEST_CASE("header JSON: syntax errors name nlohmann/json's reason and the byte") {
   const std::string m = parse_message(assemble(R"({"x":{"dtype":"F32",,}})"));
   CHECK(m.rfind("header JSON: ", 0) == 0);
-  CHECK(m.find("syntax error") != std::string::npos);
+  CHECK(m == "header JSON: unexpected ','; expected string literal (in object key, byte 20)");
   CHECK(m.find("json.exception") == std::string::npos);  // the library's tag is not shown
   CHECK(parse_message(assemble("{\"a\" 1}")).find("header JSON: ") == 0);
   CHECK(parse_message(assemble("{a:1}")).find("header JSON: ") == 0);

@@ -26,6 +26,13 @@ int run_info(Args& a) {
     std::printf("model       %s, %s parameters\n", m.arch.describe().c_str(), thousands(double(vae::layout_parameter_count(m.layout))).c_str());
   else
     std::printf("model       not a loadable VAE: %s\n", s.message().c_str());
+  if (s && !vae::meta_is_ours(f.metadata)) {
+    // A PyTorch state dict: what the file does not say is reported absent, never filled in.
+    std::printf("source      a plain state dict (no VAE Studio metadata): architecture read from the tensors' names "
+                "and shapes, image %dx%d%s\n", m.arch.image_rows, m.arch.image_cols,
+                f.meta("vae.image").empty() ? " (assumed square)" : " (from vae.image)");
+    std::printf("absent      test figures, training command, data set, latent map, PCA\n");
+  }
   if (checkpoint)
     std::printf("checkpoint  after epoch %s, step %s; with Adam's moments and the best weights (epoch %s)\n",
                 f.meta("checkpoint.epoch", "?").c_str(), f.meta("checkpoint.step", "?").c_str(),

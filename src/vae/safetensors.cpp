@@ -249,11 +249,14 @@ class HeaderReader final : public nlohmann::json_sax<nlohmann::json> {
   }
 
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
-    // "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..." without the tag.
-    std::string what = ex.what();
-    const size_t tag = what.find("] ");
-    if (what.rfind("[json.exception.", 0) == 0 && tag != std::string::npos) what.erase(0, tag + 2);
-    return fail("header JSON: " + what + " (byte " + std::to_string(position == 0 ? 0 : position - 1) + ")");
+    // nlohmann/json says "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error while
+    // parsing object key - unexpected end of input; expected string literal"; we keep the reason and where.
+    const std::string what = ex.what(), syntax = "syntax error while parsing ";
+    const size_t at = what.find(syntax), dash = what.find(" - ", at);
+    const std::string byte = "byte " + std::to_string(position == 0 ? 0 : position - 1);
+    if (at == std::string::npos || dash == std::string::npos) return fail("header JSON: " + what + " (" + byte + ")");
+    const size_t from = at + syntax.size();
+    return fail("header JSON: " + what.substr(dash + 3) + " (in " + what.substr(from, dash - from) + ", " + byte + ")");
   }
 
  private:

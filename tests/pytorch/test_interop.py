@@ -268,6 +268,8 @@ def test_state_dict(a):
     for name, path, m in files:
         code, info = run([a.vae, 'info', '--model', path], ok=False)
         check(code == 0 and m.describe() in info, '%s: vae info loads it as %s' % (name, m.describe()))
+        check('plain state dict' in info and 'absent      test figures, training command' in info,
+              '%s: vae info says the architecture was inferred and the figures are absent' % name)
         elbo, _, _, _ = vae_eval_grey(a.vae, path, 500)
         check(math.isfinite(elbo), '%s: vae eval --limit 500: grey ELBO %.3f (the original file: %.3f)' %
               (name, elbo, ref))
