@@ -39,7 +39,8 @@ namespace {
 
 // Each build defines these five.
 void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
-void start_model_request(app::App& app);     // hands app.requested_model (and the test digits) to the fetcher
+// Hands app.requested_model (and the test digits) to the fetcher, and app.open_file_requested to the picker.
+void start_model_request(app::App& app);
 void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
 // Draws the frame's ImGui draw data; returns the fraction of the window it drew (0 when nothing had changed).
 double render(const app::App& app, ImDrawData* draw_data);
@@ -151,6 +152,14 @@ EM_JS(int, js_fetch_model, (const char* name), {
 EM_JS(int, js_fetch_digits, (const char* file), {
   if (typeof Module.vaeStudioFetchDigits !== 'function') return 0;
   Module.vaeStudioFetchDigits(UTF8ToString(file));
+  return 1;
+});
+
+// Shows the page's file picker for a model of the user's (web/index.html's openModelFile); the page answers with
+// vae_studio_load_model under the file's name. 0 when the page has no picker.
+EM_JS(int, js_pick_model_file, (), {
+  if (typeof Module.vaeStudioPickModel !== 'function') return 0;
+  Module.vaeStudioPickModel();
   return 1;
 });
 
@@ -319,6 +328,10 @@ void start_model_request(app::App& app) {
     app.digits_state = app::Shared::Digits::Loading;
     if (!js_fetch_digits(app::kDigitsFile)) app::app_digits_failed(app, "this page cannot fetch files");
   }
+  if (app.open_file_requested) {
+    app.open_file_requested = false;
+    if (!js_pick_model_file()) app.message = "this page cannot open files";
+  }
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
   app.loading_progress = 0.f;
@@ -422,6 +435,7 @@ int main(int, char**) {
     return 1;
   }
   g_app.work_budget_ms = kGridBudgetMs;
+  g_app.can_pick_files = true;  // web/index.html's file picker (and a file dropped on the page)
   emscripten_set_wheel_callback("#canvas", nullptr, true, on_wheel);
   emscripten_set_webglcontextlost_callback("#canvas", nullptr, false, on_context_lost);
   emscripten_set_webglcontextrestored_callback("#canvas", nullptr, false, on_context_restored);
@@ -460,8 +474,8 @@ vae::Status read_file(const std::string& path, std::vector<uint8_t>& out) {
   return failed ? vae::Status::error(path + ": read error: " + std::strerror(err)) : vae::Status::success();
 }
 
-vae::Status load_model_file(app::App& app, const std::string& path) {
-  const std::string name = app::model_name_from_path(path);
+// name: how the studio calls it (the shipped models' stems; a dropped file's own name).
+vae::Status load_model_file(app::App& app, const std::string& path, const std::string& name) {
   std::vector<uint8_t> bytes;
   const vae::Status read = read_file(path, bytes);
   if (!read) {
@@ -471,7 +485,20 @@ vae::Status load_model_file(app::App& app, const std::string& path) {
   return app::app_load_model(app, name, bytes.data(), bytes.size()).with_context(path);
 }
 
+// Files dropped on the window (GLFW's drop callback), opened at the next frame: the first one as a model.
+std::vector<std::string> g_dropped;
+
+void open_dropped_file(app::App& app) {
+  if (g_dropped.empty()) return;
+  const std::string path = g_dropped.front();
+  g_dropped.clear();
+  const size_t slash = path.find_last_of('/');
+  load_model_file(app, path, slash == std::string::npos ? path : path.substr(slash + 1));
+}
+
 void start_model_request(app::App& app) {
+  app.open_file_requested = false;  // no file dialog natively (can_pick_files is false): files are dropped
+  open_dropped_file(app);
   if (app.digits_state == app::Shared::Digits::Wanted) {
     std::vector<uint8_t> bytes;
     const std::string path = g_assets_dir + "/" + app::kDigitsFile;
@@ -482,8 +509,9 @@ void start_model_request(app::App& app) {
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
   app.requested_model.clear();
-  load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors");
+  load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors", app.loading_model);
 }
+
 
 
 // The app's "Save" buttons write into the current folder.
@@ -639,7 +667,7 @@ int main(int argc, char** argv) {
   }
 
   app::App app;
-  const vae::Status loaded = load_model_file(app, model_path);
+  const vae::Status loaded = load_model_file(app, model_path, app::model_name_from_path(model_path));
   if (!loaded) {
     std::fprintf(stderr, "vae-studio: %s\n", loaded.message().c_str());
     return 1;
@@ -656,6 +684,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   glfwSwapInterval(screenshot.empty() ? 1 : 0);
+  glfwSetDropCallback(window, [](GLFWwindow*, int count, const char** paths) {
+    g_dropped.assign(paths, paths + count);
+  });
 
   int status = 0;
   while (!glfwWindowShouldClose(window)) {

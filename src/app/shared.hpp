@@ -58,6 +58,11 @@ struct Shared {
   // Asking for another model: a panel sets requested_model to a name ("mnist-z32"); the platform takes it,
   // moves it to loading_model, fetches assets/NAME.safetensors and then calls app_load_model or app_load_failed.
   std::string requested_model;
+  // Opening a model file of the user's (a PyTorch export, say): a panel sets open_file_requested; in the browser
+  // the platform shows the file picker (can_pick_files), natively a file is dropped on the window. Either way
+  // the bytes reach app_load_model under the file's name ("mine.safetensors"), never sent anywhere.
+  bool open_file_requested = false;
+  bool can_pick_files = false;
   std::string loading_model;
   float loading_progress = -1.f;  // 0..1 while a download reports progress; -1 unknown
   std::string message;            // the last error or notice, one line, shown until replaced

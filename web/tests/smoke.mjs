@@ -2,13 +2,14 @@
 // it loads, the app draws frames at devicePixelRatio 2, a stroke drawn with real mouse events lands where the
 // mouse went, the drawing's code, reconstruction, KL, reconstruction term and ELBO agree with a second
 // implementation reading the same model file (vae_reference.mjs), models load on demand, a corrupt or missing
-// model leaves the current one in place with a message, and the console stays free of errors. Screenshots go
+// model leaves the current one in place with a message, a PyTorch state dict opens from the file picker and a
+// foreign file dropped on the page is refused, and the console stays free of errors. Screenshots go
 // to --out.
 //   node web/tests/smoke.mjs --site build-web/site [--fallback-model FILE] [--out build-web/screenshots]
 // --fallback-model: served as the default model when the site has none yet (before training has finished),
 // and as the model loaded on demand.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,6 +211,59 @@ try {
   check(s.model === before && /404/.test(s.message), 'a missing model is reported and the current one kept', s.message);
   await waitFrames(5);
   await page.screenshot({ path: join(out, 'web-smoke-error.png') });
+
+  // A model file of the user's: a PyTorch state dict (our tensors, no __metadata__, as
+  // safetensors.torch.save_file writes it) opened with the Models panel's button and the browser's file picker;
+  // then a foreign file dropped on the page. Neither is uploaded: the page reads it and hands it to the app.
+  const stateDict = (() => {
+    const bytes = readFileSync(modelFile);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+    const data = bytes.subarray(8 + n), kept = {}, parts = [];
+    let at = 0;
+    for (const [name, t] of Object.entries(header)) {  // the model's own tensors: no metadata, no map.*, pca.*
+      if (!/^(encoder|decoder)\./.test(name)) continue;
+      const part = data.subarray(t.data_offsets[0], t.data_offsets[1]);
+      kept[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [at, at + part.length] };
+      parts.push(part);
+      at += part.length;
+    }
+    const text = Buffer.from(JSON.stringify(kept));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(text.length));
+    return Buffer.concat([length, text, ...parts]);
+  })();
+  // The Models panel is at the foot of its column: scrolled into view with the mouse wheel, as a person would.
+  let opener = (await state()).widgets.open_model_file;
+  for (let i = 0; i < 30 && opener && opener.y + opener.h > VIEW.height; ++i) {
+    await page.mouse.move(VIEW.width - 16, VIEW.height / 2);  // over the column's scrollbar, not the grid's zoom
+    await page.mouse.wheel(0, 300);
+    await waitFrames(3);
+    opener = (await state()).widgets.open_model_file;
+  }
+  check(opener && opener.y >= 0 && opener.y + opener.h <= VIEW.height,
+        'the Models panel offers "Open a model file...", scrolled to with the wheel', JSON.stringify(opener));
+  const chooser = page.waitForEvent('filechooser', { timeout: 10000 });
+  await click(opener.x + opener.w / 2, opener.y + opener.h / 2);
+  await (await chooser).setFiles({ name: 'pt-state-dict.safetensors', mimeType: 'application/octet-stream', buffer: stateDict });
+  await waitState('return s.model === "pt-state-dict.safetensors" || s.message.includes("pt-state-dict")');
+  s = await state();
+  check(s.model_metadata === false && s.arch === '784-512-256-[2]-256-512-784' && s.message === '',
+        'a PyTorch state dict opened from the file picker loads, its architecture read from its tensors',
+        `${s.model} ${s.arch} metadata ${s.model_metadata} ${s.message}`);
+  check(s.z.length === 2 && s.z.every(Number.isFinite) && typeof s.elbo === 'number',
+        'and the drawing is encoded with it', `z ${s.z.map(v => v.toFixed(3)).join(', ')}`);
+  await waitFrames(3);
+  await page.screenshot({ path: join(out, 'web-smoke-state-dict.png') });
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['hello, not a model'], 'notes.txt'));
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, cancelable: true }));
+  });
+  await waitState('return s.message.includes("notes.txt")');
+  s = await state();
+  check(s.model === 'pt-state-dict.safetensors' && /notes\.txt: header length/.test(s.message),
+        'a foreign file dropped on the page is refused with a message and the model kept', s.message);
 
   // After a resize the canvas follows the window and a stroke still lands where the pointer goes.
   const RESIZED = { width: 1280, height: 800 };

@@ -44,7 +44,16 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
     }
     ImGui::PopID();
   }
-  // A model opened from elsewhere (the desktop's --model) is listed too.
+  if (s.can_pick_files) {
+    if (ImGui::SmallButton("Open a model file...")) s.open_file_requested = true;
+    note_item(s, "open_model_file");
+    ImGui::SameLine();
+  }
+  ImGui::TextColored(kDimText, s.can_pick_files ? "or drop a .safetensors file on the page"
+                                                : "drop a .safetensors file on the window to open it");
+  help_marker("Any file of this architecture opens: ours, or a PyTorch state dict saved with safetensors "
+              "(tools/pytorch/vae.py trains and exports one). It stays on this computer.");
+  // A model opened from elsewhere (the desktop's --model, a file opened or dropped) is listed too.
   if (std::none_of(std::begin(kModelNames), std::end(kModelNames), [&s](const char* n) { return s.model_name == n; }))
     ImGui::TextColored(kGoodText, "%s (in use) %s", s.model_name.c_str(), s.model.arch.describe().c_str());
   if (!s.model_name.empty() && !vae::meta_is_ours(s.model_meta)) {
