@@ -12,8 +12,9 @@ ROOT=$PWD
 
 DEBS=(build-essential cmake pkg-config zlib1g-dev libeigen3-dev catch2 libstb-dev nlohmann-json3-dev
       dataset-fashion-mnist
-      # PyTorch (CPU) for tools/pytorch and its tests; run with Debian's /usr/bin/python3, which has it
-      python3-torch
+      # PyTorch (CPU) for tools/pytorch and its tests, Pillow for the screenshot checks (tests/e2e/png_check.py);
+      # both run with Debian's /usr/bin/python3, which has them
+      python3-torch python3-pil
       # the studio: desktop (GLFW + OpenGL 3.3), browser (Emscripten), `apt-get source imgui`, end-to-end tests
       libglfw3-dev libgl-dev libgl1-mesa-dri emscripten dpkg-dev xz-utils python3 xvfb xauth chromium
       # fuzzing: clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer for readable reports

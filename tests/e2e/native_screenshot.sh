@@ -17,7 +17,7 @@ shoot() {  # MODEL NAME CHECK-OPTIONS...
   rm -f "$out/$name.png" "$out/$name.json"
   xvfb-run -a -s "-screen 0 1280x800x24" "$studio" --model "$m" --demo --screenshot "$out/$name.png" \
     --state "$out/$name.json" --frames 10
-  python3 "$here/png_check.py" "$out/$name.png" --size 1280x800 --min-colours 8 --state "$out/$name.json" "$@"
+  /usr/bin/python3 "$here/png_check.py" "$out/$name.png" --size 1280x800 --min-colours 8 --state "$out/$name.json" "$@"
 }
 # MODEL is the random-weight model of tests/e2e/make_model.cpp: its reconstruction looks nothing like the input
 # (correlation 0.003) and its decoder hardly depends on z, so the grid's thresholds are low, but still above

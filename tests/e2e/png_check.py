@@ -4,53 +4,23 @@
 the size given, and, with --state (the JSON vae-studio --state wrote for the screenshot's frame), shows what a
 person should see: the canvas, input, reconstruction and grid textures drawn where the frame drew them, ink along
 the --demo 7 and none away from it, grid cells that are images (sd >= S) unlike their neighbours (mean difference
->= D), and with R a reconstruction that correlates with the input at least R. A stdlib-only reader for the 8-bit,
-non-interlaced RGB / RGBA PNGs that stb_image_write and Chromium write; not a general PNG decoder."""
+>= D), and with R a reconstruction that correlates with the input at least R. The PNG is read by Pillow
+(python3-pil, installed by ./studio.sh setup): run it with Debian's /usr/bin/python3, which has it."""
 import json
-import struct
 import sys
-import zlib
+
+from PIL import Image
 
 
 def read_png(path):
-    data = open(path, "rb").read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG")
-    pos, idat, width = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or colour not in (2, 6) or interlace:
-                raise ValueError(f"unsupported PNG: depth {depth}, colour type {colour}, interlace {interlace}")
-            bpp = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        elif kind == b"IEND":
-            break
-    if width is None:
-        raise ValueError("no IHDR chunk")
-    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
-    for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return width, height, bpp, rows
+    """The PNG's pixels as RGB rows, decoded by Pillow (Debian's python3-pil)."""
+    with Image.open(path) as im:
+        if im.format != "PNG":
+            raise ValueError(f"not a PNG ({im.format})")
+        rgb = im.convert("RGB")
+    width, height = rgb.size
+    raw = rgb.tobytes()
+    return width, height, 3, [raw[y * width * 3:(y + 1) * width * 3] for y in range(height)]
 
 
 def grey(rows, bpp, x, y):

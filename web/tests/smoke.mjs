@@ -188,7 +188,7 @@ try {
   mkdirSync(out, { recursive: true });
   const shot = join(out, 'web-smoke.png');
   await page.screenshot({ path: shot });
-  const png = execFileSync('python3', [join(here, '../../tests/e2e/png_check.py'), shot, '--min-colours', '8',
+  const png = execFileSync('/usr/bin/python3', [join(here, '../../tests/e2e/png_check.py'), shot, '--min-colours', '8',
                                        '--size', `${VIEW.width * DPR}x${VIEW.height * DPR}`], { encoding: 'utf8' });
   check(true, 'screenshot is not blank', png.trim());
 
