@@ -6,22 +6,13 @@
 #include <cmath>
 #include <vector>
 
+#include "tiny_arch.hpp"
 #include "vae/model.hpp"
 #include "vae/train.hpp"
 
 using namespace vae;
 
 namespace {
-
-Arch tiny_arch(int D, std::vector<int> hidden, int Z) {
-  Arch a;
-  a.D = D;
-  a.hidden = std::move(hidden);
-  a.Z = Z;
-  a.image_rows = 1;
-  a.image_cols = D;
-  return a;
-}
 
 std::vector<float> grey_images(int D, int count, uint64_t seed) {
   Pcg32 rng(seed, 7);

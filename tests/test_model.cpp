@@ -5,22 +5,13 @@
 #include <cmath>
 #include <vector>
 
+#include "tiny_arch.hpp"
 #include "vae/model.hpp"
 #include "vae/train.hpp"
 
 using namespace vae;
 
 namespace {
-
-Arch tiny_arch(int D, std::vector<int> hidden, int Z) {
-  Arch a;
-  a.D = D;
-  a.hidden = std::move(hidden);
-  a.Z = Z;
-  a.image_rows = 1;
-  a.image_cols = D;
-  return a;
-}
 
 // Loss as vae_backward defines it: scale * sum_b (rec_b + beta * kl_b), in double precision.
 double loss_of(const VaeT<double>& m, const Mat<double>& X, const Mat<double>& eps, double beta, double scale) {
