@@ -231,3 +231,65 @@ TEST_CASE("a texture's contents get a serial no other contents have had") {
   texture_set(a, std::vector<float>(3, 1.f), 2, 2);  // too few pixels: nothing changes
   CHECK(a.pixels == std::vector<uint8_t>(4, 255));
 }
+
+TEST_CASE("every pointer position between two frames is drawn, with a press and a release inside one frame") {
+  App app = panels_app(2, false);
+  HeadlessUi ui(1400);
+  ui.frame(app);  // lays the canvas out
+  const Rect r = panel<CanvasPanel>(app).rect;
+  REQUIRE(r.w > 100);
+  ImGuiIO& io = ImGui::GetIO();
+  auto at = [&r](double u, double v, bool down) {
+    return PointerSample{float(r.x + u * r.w), float(r.y + v * r.h), down};
+  };
+  // A circle of 61 points (the last one back at the start), pressed, drawn and released before the next frame,
+  // as a burst of pointer events arrives: Dear ImGui sees the press (the platform keeps a press shorter than a
+  // frame) and the last position only.
+  const double kPi = 3.14159265358979323846;
+  for (int k = 0; k <= 60; ++k)
+    app.pointer_trail.push_back(at(0.5 + 0.3 * std::cos(2 * kPi * k / 60), 0.5 + 0.3 * std::sin(2 * kPi * k / 60), true));
+  app.pointer_trail.push_back(app.pointer_trail.back());
+  app.pointer_trail.back().down = false;
+  io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
+  io.MouseDown[0] = true;
+  ui.frame(app);
+  app.pointer_trail.clear();
+  io.MouseDown[0] = false;
+  ui.frame(app);
+  REQUIRE(app.drawing.strokes.size() == 1);
+  const std::vector<StrokePoint>& pts = app.drawing.strokes[0].points;
+  REQUIRE(pts.size() == 61);
+  CHECK(pts.front().x == Approx(0.8).margin(1e-4));
+  CHECK(pts[15].y == Approx(0.8).margin(1e-4));  // a quarter of the way round
+  CHECK(pts.back().x == Approx(0.8).margin(1e-4));
+  CHECK_FALSE(app.drawing.stroke_open);
+
+  // Two strokes inside one frame, with hovering before the first press: two strokes of 3 points each.
+  app.pointer_trail = {at(0.1, 0.1, false), at(0.2, 0.2, true), at(0.3, 0.2, true), at(0.4, 0.2, true),
+                       at(0.4, 0.2, false), at(0.5, 0.5, true), at(0.6, 0.5, true), at(0.7, 0.5, true),
+                       at(0.7, 0.5, false)};
+  io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
+  io.MouseDown[0] = true;
+  ui.frame(app);
+  app.pointer_trail.clear();
+  io.MouseDown[0] = false;
+  ui.frame(app);
+  REQUIRE(app.drawing.strokes.size() == 3);
+  CHECK(app.drawing.strokes[1].points.size() == 3);
+  CHECK(app.drawing.strokes[2].points.size() == 3);
+  CHECK(app.drawing.strokes[2].points[0].x == Approx(0.5).margin(1e-4));
+  CHECK(state(app)["last_stroke_points"] == 3);
+
+  // A stroke held across frames, whose release comes with the last moves: those moves are kept.
+  app.pointer_trail = {at(0.2, 0.8, true)};
+  io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
+  io.MouseDown[0] = true;
+  ui.frame(app);
+  app.pointer_trail = {at(0.3, 0.8, true), at(0.4, 0.8, true), at(0.4, 0.8, false)};
+  io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
+  io.MouseDown[0] = false;
+  ui.frame(app);
+  REQUIRE(app.drawing.strokes.size() == 4);
+  CHECK(app.drawing.strokes[3].points.size() == 3);
+  CHECK(app.drawing.strokes[3].points.back().x == Approx(0.4).margin(1e-4));
+}

@@ -38,7 +38,9 @@
 namespace {
 
 // Each build defines these five.
-void fit_display_and_pointer();              // after the GLFW backend's NewFrame: display size, scale, mouse
+// After the GLFW backend's NewFrame: display size, scale, mouse, and app.pointer_trail (every pointer position
+// since the last frame).
+void fit_display_and_pointer(app::App& app);
 // Hands app.requested_model (and the test digits) to the fetcher, and app.open_file_requested to the picker.
 void start_model_request(app::App& app);
 void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
@@ -46,6 +48,8 @@ void deliver_saves(app::App& app);           // app.saves: files natively, downl
 double render(const app::App& app, ImDrawData* draw_data);
 // After each frame: its times and the fraction of the window drawn.
 void frame_done(const app::App& app, double ui_seconds, double seconds, double drawn);
+// Pointer positions kept between two frames; past this (a stalled tab) the newest replaces the last one kept.
+constexpr size_t kMaxTrail = 4096;
 
 // The heavy work one frame may do for the latent grid (App::work_budget_ms): a 20x20 decode takes longer than
 // a 60 Hz frame in the browser, so it is spread over a few frames while the grid is dragged or zoomed.
@@ -68,7 +72,7 @@ void frame(app::App& app) {
   glfwPollEvents();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
-  fit_display_and_pointer();
+  fit_display_and_pointer(app);
   app.time = glfwGetTime();
   ImGui::NewFrame();
   app::ui_draw(app);
@@ -191,6 +195,7 @@ struct Pointer {
   int buttons = 0;                   // PointerEvent.buttons: 1 primary, 2 secondary, 4 middle
   int pressed = 0;                   // buttons that went down since the last frame (a tap shorter than a frame)
   float wheel_x = 0, wheel_y = 0;    // wheel notches since the last frame, ImGui's signs (up and left positive)
+  std::vector<app::PointerSample> trail;  // every position on the canvas since the last frame, in order
 };
 Pointer g_pointer;
 
@@ -343,7 +348,7 @@ void start_model_request(app::App& app) {
 // Sizes the canvas's drawing buffer to its CSS size times devicePixelRatio, and gives ImGui CSS pixels as its
 // units with that ratio as the framebuffer scale (the GLFW port has no HiDPI: its window size is its
 // framebuffer size). Runs after ImGui_ImplGlfw_NewFrame, overriding its sizes and mouse.
-void fit_display_and_pointer() {
+void fit_display_and_pointer(app::App& app) {
   double css_w = 0, css_h = 0;
   emscripten_get_element_css_size("#canvas", &css_w, &css_h);
   css_w = std::max(css_w, 1.0);
@@ -363,6 +368,8 @@ void fit_display_and_pointer() {
   io.MousePos = ImVec2(g_pointer.x, g_pointer.y);
   for (int b = 0; b < 3; ++b) io.MouseDown[b] = ((g_pointer.buttons | g_pointer.pressed) >> b) & 1;
   g_pointer.pressed = 0;
+  app.pointer_trail.swap(g_pointer.trail);
+  g_pointer.trail.clear();
   io.MouseWheel = g_pointer.wheel_y;  // replaces what the GLFW port's scroll callback added
   io.MouseWheelH = g_pointer.wheel_x;
   g_pointer.wheel_x = g_pointer.wheel_y = 0;
@@ -416,11 +423,16 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_state() {
 EMSCRIPTEN_KEEPALIVE double vae_studio_heap_in_use() { return double(mallinfo().uordblks); }
 
 // The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons.
+// Called for every pointer event (each coalesced one too), in order: each position joins the frame's trail.
 EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
   g_pointer.pressed |= buttons & ~g_pointer.buttons;
   g_pointer.buttons = buttons;
-  g_pointer.x = x < -1e30f ? -FLT_MAX : x;
-  g_pointer.y = x < -1e30f ? -FLT_MAX : y;
+  const bool left = x < -1e30f;
+  g_pointer.x = left ? -FLT_MAX : x;
+  g_pointer.y = left ? -FLT_MAX : y;
+  if (left) return;
+  if (g_pointer.trail.size() == kMaxTrail) g_pointer.trail.pop_back();
+  g_pointer.trail.push_back({x, y, (buttons & 1) != 0});
 }
 
 }  // extern "C"
@@ -451,7 +463,31 @@ namespace {
 
 std::string g_assets_dir = "assets";  // where other models are looked up: the --model file's folder
 
-void fit_display_and_pointer() {}  // GLFW's backend already gives window coordinates and the HiDPI scale
+// GLFW's backend already gives window coordinates and the HiDPI scale; the trail comes from our callbacks.
+std::vector<app::PointerSample> g_trail;
+
+void fit_display_and_pointer(app::App& app) {
+  app.pointer_trail.swap(g_trail);
+  g_trail.clear();
+}
+
+// Every cursor position and every press and release of the primary button, in the order GLFW delivers them
+// (window coordinates, as the backend's io.MousePos). The button callback replaces the backend's own, which it
+// calls (Dear ImGui 1.86's documented way to share it); 1.86's backend installs no cursor callback.
+void note_pointer(GLFWwindow* window, double x, double y) {
+  if (g_trail.size() == kMaxTrail) g_trail.pop_back();
+  g_trail.push_back({float(x), float(y), glfwGetMouseButton(window, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS});
+}
+
+void follow_pointer(GLFWwindow* window) {
+  glfwSetCursorPosCallback(window, note_pointer);
+  glfwSetMouseButtonCallback(window, [](GLFWwindow* w, int button, int action, int mods) {
+    ImGui_ImplGlfw_MouseButtonCallback(w, button, action, mods);
+    double x = 0, y = 0;
+    glfwGetCursorPos(w, &x, &y);
+    if (button == GLFW_MOUSE_BUTTON_LEFT) note_pointer(w, x, y);
+  });
+}
 void frame_done(const app::App&, double, double, double) {}
 
 // The whole window every frame: a swap leaves the back buffer's contents undefined, and a GPU does not mind.
@@ -684,6 +720,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   glfwSwapInterval(screenshot.empty() ? 1 : 0);
+  follow_pointer(window);
   glfwSetDropCallback(window, [](GLFWwindow*, int count, const char** paths) {
     g_dropped.assign(paths, paths + count);
   });

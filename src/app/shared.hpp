@@ -26,6 +26,13 @@ struct Rect {
   float x = 0, y = 0, w = 0, h = 0;
 };
 
+// One pointer position as the platform received it (screen units, as io.MousePos), with the primary button's
+// state at that moment.
+struct PointerSample {
+  float x = 0, y = 0;
+  bool down = false;
+};
+
 // The models the studio knows, by name: the page and the desktop app find them at assets/NAME.safetensors.
 constexpr const char* kModelNames[] = {"mnist-z2", "mnist-z32", "fashion-z2"};
 
@@ -69,6 +76,10 @@ struct Shared {
 
   // ---- the drawing (canvas units, see drawing.hpp) and what the model makes of it ----
   Drawing drawing;
+  // Every pointer position since the last frame, in order (the platform replaces it before each frame): Dear
+  // ImGui 1.86 sees one position per frame, so the canvas draws along this instead, and a stroke pressed and
+  // released between two frames keeps every point. Empty when nothing moved (or the platform gives none).
+  std::vector<PointerSample> pointer_trail;
   float brush_width = 0.07f;  // canvas units
   bool plain_input = false;   // feed the plain downscale instead of MNIST's preprocessing (for comparison)
   std::vector<float> raster;      // (kRasterSide^2) the drawing as pixels

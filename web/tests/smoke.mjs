@@ -3,7 +3,8 @@
 // mouse went, the drawing's code, reconstruction, KL, reconstruction term and ELBO agree with a second
 // implementation reading the same model file (vae_reference.mjs), models load on demand, a corrupt or missing
 // model leaves the current one in place with a message, a PyTorch state dict opens from the file picker and a
-// foreign file dropped on the page is refused, and the console stays free of errors. Screenshots go
+// foreign file dropped on the page is refused, a burst of pointer events inside one frame keeps every point,
+// and the console stays free of errors. Screenshots go
 // to --out.
 //   node web/tests/smoke.mjs --site build-web/site [--fallback-model FILE] [--out build-web/screenshots]
 // --fallback-model: served as the default model when the site has none yet (before training has finished),
@@ -264,6 +265,31 @@ try {
   s = await state();
   check(s.model === 'pt-state-dict.safetensors' && /notes\.txt: header length/.test(s.message),
         'a foreign file dropped on the page is refused with a message and the model kept', s.message);
+
+  // A burst: a circle of 61 points pressed, drawn and released by pointer events sent inside one task, so inside
+  // one frame, as a slow phone or a heavy frame delivers a quick stroke. Every point is kept, the last where the
+  // circle closes.
+  s = await state();
+  const strokesBefore = s.strokes;
+  await page.evaluate(c => {
+    const canvas = document.getElementById('canvas');
+    const r = canvas.getBoundingClientRect();
+    const at = k => ({ clientX: r.left + c.x + c.w * (0.5 + 0.3 * Math.cos(2 * Math.PI * k / 60)),
+                       clientY: r.top + c.y + c.h * (0.5 + 0.3 * Math.sin(2 * Math.PI * k / 60)) });
+    const send = (type, k, buttons) => canvas.dispatchEvent(new PointerEvent(type, {
+      pointerId: 7, pointerType: 'pen', isPrimary: true, buttons, button: type === 'pointermove' ? -1 : 0,
+      bubbles: true, cancelable: true, ...at(k) }));
+    send('pointerdown', 0, 1);
+    for (let k = 1; k <= 60; ++k) send('pointermove', k, 1);
+    send('pointerup', 60, 0);
+  }, s.canvas);
+  await waitState('return s.strokes === a', strokesBefore + 1);
+  await waitFrames(2);
+  s = await state();
+  const end = s.last_point;
+  check(s.last_stroke_points === 61 && Math.abs(end[0] - 0.8) < 0.01 && Math.abs(end[1] - 0.5) < 0.01,
+        'a burst of 61 pointer events inside one frame keeps every point',
+        `${s.last_stroke_points} points, the last at ${end.map(v => v.toFixed(3)).join(', ')}, expected 0.800, 0.500`);
 
   // After a resize the canvas follows the window and a stroke still lands where the pointer goes.
   const RESIZED = { width: 1280, height: 800 };

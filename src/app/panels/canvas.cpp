@@ -59,13 +59,23 @@ void panel_draw(Shared& s, CanvasPanel& p, const Space& space) {
   const ImVec2 p1(p0.x + side, p0.y + side);
   ImGui::InvisibleButton("canvas", ImVec2(side, side), ImGuiButtonFlags_MouseButtonLeft);
   if (ImGui::IsItemActivated()) drawing_begin_stroke(d, s.brush_width, p.eraser);
-  if (ImGui::IsItemActive()) {
-    const ImVec2 m = io.MousePos;
-    drawing_add_point(d, std::clamp((m.x - p0.x) / side, 0.0f, 1.0f), std::clamp((m.y - p0.y) / side, 0.0f, 1.0f));
+  const bool active = ImGui::IsItemActive(), released = ImGui::IsItemDeactivated();
+  if (active || released) {  // released: the points before the release in this frame's trail still count
+    auto add = [&](float x, float y) {
+      drawing_add_point(d, std::clamp((x - p0.x) / side, 0.0f, 1.0f), std::clamp((y - p0.y) / side, 0.0f, 1.0f));
+    };
+    // Every position since the last frame, in order: a release inside the frame ends the stroke there, and a
+    // press after it starts the next one. Without a trail, the frame's one position.
+    for (const PointerSample& q : s.pointer_trail) {
+      if (q.down && !d.stroke_open) drawing_begin_stroke(d, s.brush_width, p.eraser);
+      if (q.down) add(q.x, q.y);
+      else drawing_end_stroke(d);
+    }
+    if (s.pointer_trail.empty() && active) add(io.MousePos.x, io.MousePos.y);
   }
   // A stroke also ends when the canvas lost the pointer without a release, e.g. when a resize moved the canvas
   // into another column (another ImGui id): otherwise it would stay open, and log p(x) waits for it to end.
-  if (ImGui::IsItemDeactivated() || (d.stroke_open && !ImGui::IsItemActive())) drawing_end_stroke(d);
+  if (released || (d.stroke_open && !active)) drawing_end_stroke(d);
   p.rect = Rect{p0.x, p0.y, side, side};
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -95,6 +105,7 @@ void panel_json(const Shared& s, const CanvasPanel& p, Json& j) {
   const Stroke* last = d.stroke_open ? &d.current : d.strokes.empty() ? nullptr : &d.strokes.back();
   const bool known = last && !last->points.empty();
   j["last_point"] = known ? Json::array({last->points.back().x, last->points.back().y}) : Json(nullptr);
+  j["last_stroke_points"] = last ? last->points.size() : 0;
 }
 
 }  // namespace app
