@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <utility>
 
 #include "app/export.hpp"
 #include "app/input_key.hpp"
 #include "app/json_out.hpp"
+#include "app/share.hpp"
 #include "vae/safetensors.hpp"
 
 namespace app {
@@ -187,6 +189,21 @@ void app_demo_drawing(App& app) {
       }
     drawing_end_stroke(app.drawing);
   }
+}
+
+vae::Status app_open_share(App& app, const std::string& text) {
+  std::string model;
+  const vae::Status s = share_decode(text, app.drawing, model);
+  if (!s) app.message = "this link's drawing could not be read (" + s.message() + "); the page opened as usual";
+  return s;
+}
+
+std::string app_share_text(const App& app, std::string& note) {
+  const bool shipped = std::any_of(std::begin(kModelNames), std::end(kModelNames),
+                                   [&app](const char* n) { return app.model_name == n; });
+  note = shipped ? "" : app.model_name + " is a file of yours, which a link cannot carry: the link opens " +
+                            std::string(kModelNames[0]) + " with the drawing";
+  return share_encode(app.drawing, shipped ? app.model_name : kModelNames[0]);
 }
 
 std::string model_name_from_path(const std::string& path) {

@@ -40,6 +40,13 @@ void app_update(App& app);
 // work_budget_ms is set).
 bool app_busy(const App& app);
 
+// A share link's drawing (share.hpp's text) put on the canvas. On a bad text the canvas is left as it was and
+// app.message says so in one line; the model named in the link is the page's business (it fetches it first).
+vae::Status app_open_share(App& app, const std::string& text);
+// The text of a link to the drawing on the canvas and the model in use; note: why the link will open another
+// model (a model opened from a file cannot travel in a link), or "".
+std::string app_share_text(const App& app, std::string& note);
+
 // Draws a "7" with two strokes, as a person would: the desktop app's --demo, and tests.
 void app_demo_drawing(App& app);
 

@@ -41,7 +41,8 @@ namespace {
 // After the GLFW backend's NewFrame: display size, scale, mouse, and app.pointer_trail (every pointer position
 // since the last frame).
 void fit_display_and_pointer(app::App& app);
-// Hands app.requested_model (and the test digits) to the fetcher, and app.open_file_requested to the picker.
+// Hands app.requested_model (and the test digits) to the fetcher, app.open_file_requested to the file picker and
+// app.share_requested to the page's link.
 void start_model_request(app::App& app);
 void deliver_saves(app::App& app);           // app.saves: files natively, downloads in the browser
 // Draws the frame's ImGui draw data; returns the fraction of the window it drew (0 when nothing had changed).
@@ -164,6 +165,14 @@ EM_JS(int, js_fetch_digits, (const char* file), {
 EM_JS(int, js_pick_model_file, (), {
   if (typeof Module.vaeStudioPickModel !== 'function') return 0;
   Module.vaeStudioPickModel();
+  return 1;
+});
+
+// Puts a share link's text in the page's URL fragment and on the clipboard (web/index.html's shareLink).
+// 0 when the page cannot.
+EM_JS(int, js_share, (const char* text), {
+  if (typeof Module.vaeStudioShare !== 'function') return 0;
+  Module.vaeStudioShare(UTF8ToString(text));
   return 1;
 });
 
@@ -337,6 +346,14 @@ void start_model_request(app::App& app) {
     app.open_file_requested = false;
     if (!js_pick_model_file()) app.message = "this page cannot open files";
   }
+  if (app.share_requested) {
+    app.share_requested = false;
+    std::string note;
+    const std::string text = app::app_share_text(app, note);
+    app.message = !js_share(text.c_str()) ? "this page cannot make links"
+                  : !note.empty()         ? "link copied; " + note
+                                          : "link copied: it opens this page with this drawing and model";
+  }
   if (app.requested_model.empty()) return;
   app.loading_model = app.requested_model;
   app.loading_progress = 0.f;
@@ -423,6 +440,15 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_state() {
 EMSCRIPTEN_KEEPALIVE double vae_studio_heap_in_use() { return double(mallinfo().uordblks); }
 
 // The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons.
+// A share link's drawing (the text after "#draw=", base64url-decoded by the page), or why the page's fragment is
+// none (why non-empty): "" when the drawing is on the canvas, else the one-line notice (also the app's message).
+EMSCRIPTEN_KEEPALIVE const char* vae_studio_open_share(const char* text, const char* why) {
+  if (*why) g_app.message = std::string(why) + "; the page opened as usual";
+  const bool ok = !*why && app::app_open_share(g_app, text);
+  g_reply = ok ? "" : g_app.message;
+  return g_reply.c_str();
+}
+
 // Called for every pointer event (each coalesced one too), in order: each position joins the frame's trail.
 EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
   g_pointer.pressed |= buttons & ~g_pointer.buttons;
@@ -448,6 +474,7 @@ int main(int, char**) {
   }
   g_app.work_budget_ms = kGridBudgetMs;
   g_app.can_pick_files = true;  // web/index.html's file picker (and a file dropped on the page)
+  g_app.can_share = true;       // web/index.html's share links
   emscripten_set_wheel_callback("#canvas", nullptr, true, on_wheel);
   emscripten_set_webglcontextlost_callback("#canvas", nullptr, false, on_context_lost);
   emscripten_set_webglcontextrestored_callback("#canvas", nullptr, false, on_context_restored);
@@ -534,6 +561,7 @@ void open_dropped_file(app::App& app) {
 
 void start_model_request(app::App& app) {
   app.open_file_requested = false;  // no file dialog natively (can_pick_files is false): files are dropped
+  app.share_requested = false;      // nor links (can_share is false)
   open_dropped_file(app);
   if (app.digits_state == app::Shared::Digits::Wanted) {
     std::vector<uint8_t> bytes;

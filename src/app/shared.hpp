@@ -70,6 +70,9 @@ struct Shared {
   // the bytes reach app_load_model under the file's name ("mine.safetensors"), never sent anywhere.
   bool open_file_requested = false;
   bool can_pick_files = false;
+  // "Copy link" (the page only, can_share): the platform puts share_encode's text in the page's URL fragment.
+  bool share_requested = false;
+  bool can_share = false;
   std::string loading_model;
   float loading_progress = -1.f;  // 0..1 while a download reports progress; -1 unknown
   std::string message;            // the last error or notice, one line, shown until replaced

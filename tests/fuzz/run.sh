@@ -3,7 +3,7 @@
 # it for SECONDS (default 60) from the committed seed corpus. A crash, sanitizer report, leak, slow input
 # (-timeout, 10 s), memory blow-up (-rss_limit_mb; one malloc over the same limit counts too) or a hang of the
 # whole run makes the script fail (exit 1) and leaves the input as build-fuzz/crash-TARGET-*.
-#   tests/fuzz/run.sh [SECONDS] [TARGET ...]   targets: safetensors idx json studio (default: all)
+#   tests/fuzz/run.sh [SECONDS] [TARGET ...]   targets: safetensors idx json studio share (default: all)
 #   FUZZ_JOBS=N runs N targets at a time (default 1); FUZZ_OUT=DIR builds elsewhere (default build-fuzz/).
 # Prints one line per target: executions, seconds, new corpus entries, and the verdict.
 set -euo pipefail
@@ -12,7 +12,7 @@ root=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx json studio)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors idx json studio share)
 out=${FUZZ_OUT:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 CXX=${CXX_FUZZ:-clang++}
@@ -70,7 +70,7 @@ for s in "${studio[@]}"; do studio_objs+=("$(obj "$s")"); done
 for t in "${targets[@]}"; do
   [ -f "$here/fuzz_$t.cpp" ] || { echo "[fuzz] no target $t (tests/fuzz/fuzz_$t.cpp)" >&2; exit 1; }
   objs=("${engine_objs[@]}")
-  [ "$t" = studio ] && objs=("${studio_objs[@]}" "${imgui_objs[@]}" "${engine_objs[@]}")
+  case $t in studio|share) objs=("${studio_objs[@]}" "${imgui_objs[@]}" "${engine_objs[@]}") ;; esac
   echo "[fuzz] building $t" >&2
   "$CXX" "${flags[@]}" -fsanitize=fuzzer,address,undefined "$here/fuzz_$t.cpp" "${objs[@]}" -lz -pthread -o "$out/fuzz_$t"
 done

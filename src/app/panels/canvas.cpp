@@ -95,6 +95,13 @@ void panel_draw(Shared& s, CanvasPanel& p, const Space& space) {
   }
   dl->AddRect(p0, p1, kCanvasBorder);
   if (ImGui::Button("Save drawing")) canvas_save(s);
+  if (s.can_share) {
+    ImGui::SameLine();
+    if (ImGui::Button("Copy link")) s.share_requested = true;
+    note_item(s, "copy_link");
+    help_marker("A link that reopens this page with this drawing and model. The drawing rides in the part of the "
+                "link after #, which browsers never send to a server.");
+  }
   ImGui::EndGroup();
 }
 
