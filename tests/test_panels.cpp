@@ -242,20 +242,25 @@ TEST_CASE("every pointer position between two frames is drawn, with a press and 
   auto at = [&r](double u, double v, bool down) {
     return PointerSample{float(r.x + u * r.w), float(r.y + v * r.h), down};
   };
-  // A circle of 61 points (the last one back at the start), pressed, drawn and released before the next frame,
-  // as a burst of pointer events arrives: Dear ImGui sees the press (the platform keeps a press shorter than a
-  // frame) and the last position only.
+  // A frame whose pointer events are `trail`, pressed and released inside it: Dear ImGui sees the press (the
+  // platform keeps a press shorter than a frame) and the last position only. Then a frame with no events.
+  auto burst = [&](std::vector<PointerSample> trail) {
+    app.pointer_trail = std::move(trail);
+    io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
+    io.MouseDown[0] = true;
+    ui.frame(app);
+    app.pointer_trail.clear();
+    io.MouseDown[0] = false;
+    ui.frame(app);
+  };
+  // A circle of 61 points, the last one back at the start.
   const double kPi = 3.14159265358979323846;
+  std::vector<PointerSample> circle;
   for (int k = 0; k <= 60; ++k)
-    app.pointer_trail.push_back(at(0.5 + 0.3 * std::cos(2 * kPi * k / 60), 0.5 + 0.3 * std::sin(2 * kPi * k / 60), true));
-  app.pointer_trail.push_back(app.pointer_trail.back());
-  app.pointer_trail.back().down = false;
-  io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
-  io.MouseDown[0] = true;
-  ui.frame(app);
-  app.pointer_trail.clear();
-  io.MouseDown[0] = false;
-  ui.frame(app);
+    circle.push_back(at(0.5 + 0.3 * std::cos(2 * kPi * k / 60), 0.5 + 0.3 * std::sin(2 * kPi * k / 60), true));
+  circle.push_back(circle.back());
+  circle.back().down = false;
+  burst(circle);
   REQUIRE(app.drawing.strokes.size() == 1);
   const std::vector<StrokePoint>& pts = app.drawing.strokes[0].points;
   REQUIRE(pts.size() == 61);
@@ -265,15 +270,8 @@ TEST_CASE("every pointer position between two frames is drawn, with a press and 
   CHECK_FALSE(app.drawing.stroke_open);
 
   // Two strokes inside one frame, with hovering before the first press: two strokes of 3 points each.
-  app.pointer_trail = {at(0.1, 0.1, false), at(0.2, 0.2, true), at(0.3, 0.2, true), at(0.4, 0.2, true),
-                       at(0.4, 0.2, false), at(0.5, 0.5, true), at(0.6, 0.5, true), at(0.7, 0.5, true),
-                       at(0.7, 0.5, false)};
-  io.MousePos = ImVec2(app.pointer_trail.back().x, app.pointer_trail.back().y);
-  io.MouseDown[0] = true;
-  ui.frame(app);
-  app.pointer_trail.clear();
-  io.MouseDown[0] = false;
-  ui.frame(app);
+  burst({at(0.1, 0.1, false), at(0.2, 0.2, true), at(0.3, 0.2, true), at(0.4, 0.2, true), at(0.4, 0.2, false),
+         at(0.5, 0.5, true), at(0.6, 0.5, true), at(0.7, 0.5, true), at(0.7, 0.5, false)});
   REQUIRE(app.drawing.strokes.size() == 3);
   CHECK(app.drawing.strokes[1].points.size() == 3);
   CHECK(app.drawing.strokes[2].points.size() == 3);

@@ -27,12 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../chromium.mjs';
 import { pageDriver } from './page_driver.mjs';
 import { startServer } from '../serve.mjs';
+import { arg, checks } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-};
 const site = resolve(arg('site', join(here, '../../build-web/site')));
 const out = resolve(arg('out', join(site, '../screenshots')));
 const DURATION = Number(arg('duration', '300'));
@@ -45,12 +42,7 @@ const MODELS = { 'mnist-z2': 2, 'mnist-z32': 32, 'fashion-z2': 2 };  // the ship
 const IN_USE_TOLERANCE = 64 * 1024, JS_TOLERANCE = 1024 * 1024;
 if (!(DURATION >= 0)) throw new Error(`--duration: expected seconds, not ${arg('duration')}`);
 
-let passed = 0, failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `  (${detail})` : ''}`);
-  return ok;
-}
+const { check, summary } = checks();
 const mib = n => `${(n / 1048576).toFixed(2)} MiB`;
 
 // A small deterministic PRNG (mulberry32) for the session's strokes, delays and sizes.
@@ -500,5 +492,4 @@ try {
   server.close();
   upstream.close();
 }
-console.log(`${passed} passed, ${failed} failed, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-process.exit(failed ? 1 : 0);
+process.exit(summary(`, ${((Date.now() - t0) / 1000).toFixed(0)} s`));

@@ -22,12 +22,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../chromium.mjs';
 import { precompress, startServer } from '../serve.mjs';
+import { arg } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-};
 const site = resolve(arg('site', join(here, '../../build-web/site')));
 const out = resolve(arg('out', join(site, '../perf.md')));
 const runs = Number(arg('runs', 5));

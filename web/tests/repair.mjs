@@ -11,12 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../chromium.mjs';
 import { startServer } from '../serve.mjs';
 import { pageDriver } from './page_driver.mjs';
+import { arg, checks } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-};
 const site = resolve(arg('site', join(here, '../../build-web/site')));
 const native = arg('native', null);
 const out = resolve(arg('out', join(site, '../screenshots')));
@@ -29,12 +26,7 @@ const VIEW = { width: 1440, height: 900 };
 // hundred whose chains part after a flipped decision, so one image is allowed 1 % (src/vae/repair.hpp).
 const REL_TOLERANCE = 0.01, ABS_TOLERANCE = 0.01;
 
-let passed = 0, failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `  (${detail})` : ''}`);
-  return ok;
-}
+const { check, summary } = checks();
 const near = (a, b) => Math.abs(a - b) <= ABS_TOLERANCE + REL_TOLERANCE * Math.abs(b);
 
 const server = await startServer(site, 0);
@@ -114,5 +106,4 @@ try {
   await close();
   server.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary());

@@ -10,22 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../chromium.mjs';
 import { startServer } from '../serve.mjs';
 import { pageDriver } from './page_driver.mjs';
+import { arg, checks } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-};
 const site = resolve(arg('site', join(here, '../../build-web/site')));
 const out = resolve(arg('out', join(site, '../screenshots')));
 const VIEW = { width: 1280, height: 800 };
 
-let passed = 0, failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `  (${detail})` : ''}`);
-  return ok;
-}
+const { check, summary } = checks();
 
 const server = await startServer(site, 0);
 const url = `http://127.0.0.1:${server.address().port}/`;
@@ -103,5 +95,4 @@ try {
   await close();
   server.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary());

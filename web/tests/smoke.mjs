@@ -17,12 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
 import { ReferenceVae, expectedNll, klGaussian } from './vae_reference.mjs';
+import { arg, checks } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-};
 const site = resolve(arg('site', join(here, '../../build-web/site')));
 const fallbackModel = arg('fallback-model', null);
 const out = resolve(arg('out', join(site, '../screenshots')));
@@ -30,12 +27,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DPR = 2, VIEW = { width: 1000, height: 700 };
 const Z_TOLERANCE = 0.01;  // z and sigma (relative) against the reference: see where it is used
 
-let passed = 0, failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `  (${detail})` : ''}`);
-  return ok;
-}
+const { check, summary } = checks();
 
 const server = await startServer(site, 0);
 const url = `http://127.0.0.1:${server.address().port}/`;
@@ -353,5 +345,4 @@ try {
   server.close();
   rmSync(profile, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary());
