@@ -439,7 +439,6 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_state() {
 // Bytes of the wasm heap in use by malloc (dlmalloc's mallinfo); the heap's size is the page's Module.HEAP8.length.
 EMSCRIPTEN_KEEPALIVE double vae_studio_heap_in_use() { return double(mallinfo().uordblks); }
 
-// The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons.
 // A share link's drawing (the text after "#draw=", base64url-decoded by the page), or why the page's fragment is
 // none (why non-empty): "" when the drawing is on the canvas, else the one-line notice (also the app's message).
 EMSCRIPTEN_KEEPALIVE const char* vae_studio_open_share(const char* text, const char* why) {
@@ -449,7 +448,8 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_open_share(const char* text, const c
   return g_reply.c_str();
 }
 
-// Called for every pointer event (each coalesced one too), in order: each position joins the frame's trail.
+// The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons. Called
+// for every pointer event (each coalesced one too), in order: each position joins the frame's trail.
 EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
   g_pointer.pressed |= buttons & ~g_pointer.buttons;
   g_pointer.buttons = buttons;
@@ -515,6 +515,7 @@ void follow_pointer(GLFWwindow* window) {
     if (button == GLFW_MOUSE_BUTTON_LEFT) note_pointer(w, x, y);
   });
 }
+
 void frame_done(const app::App&, double, double, double) {}
 
 // The whole window every frame: a swap leaves the back buffer's contents undefined, and a GPU does not mind.
@@ -575,8 +576,6 @@ void start_model_request(app::App& app) {
   app.requested_model.clear();
   load_model_file(app, g_assets_dir + "/" + app.loading_model + ".safetensors", app.loading_model);
 }
-
-
 
 // The app's "Save" buttons write into the current folder.
 void deliver_saves(app::App& app) {
