@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
+import { pageDriver } from './page_driver.mjs';
 import { ReferenceVae, expectedNll, klGaussian } from './vae_reference.mjs';
 import { arg, checks } from './report.mjs';
 
@@ -133,24 +134,10 @@ try {
   // PNG (the input beside the reconstruction, 8x, grey), taken from Module.vaeStudioSave with a real click.
   await waitState('return !s.empty && s.log_px !== null');
   s = await state();
-  await page.evaluate(() => {
-    window.__saved = [];
-    Module.vaeStudioSave = (name, bytes) => window.__saved.push({ name, bytes: Array.from(bytes) });
-  });
   // The "Save reconstruction" button, where the app says it drew it.
   const sb = s.widgets.save_reconstruction;
   check(sb && sb.w > 0, 'the "Save reconstruction" button is listed among the widgets', JSON.stringify(sb));
-  await click(sb.x + sb.w / 2, sb.y + sb.h / 2);
-  await page.waitForFunction(() => window.__saved.length > 0, null, { timeout: 10000 });
-  const saved = await page.evaluate(async () => {
-    const { name, bytes } = window.__saved[0];
-    const bmp = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
-    const cv = new OffscreenCanvas(bmp.width, bmp.height), g = cv.getContext('2d');
-    g.drawImage(bmp, 0, 0);
-    const d = g.getImageData(0, 0, bmp.width, bmp.height).data, at = (x, y) => d[4 * (y * bmp.width + x)];
-    const image = x0 => Array.from({ length: 784 }, (_, i) => at(8 * (x0 + i % 28) + 4, 8 * (1 + Math.floor(i / 28)) + 4));
-    return { name, width: bmp.width, height: bmp.height, input: image(1), recon: image(30) };  // 1-pixel gaps
-  });
+  const saved = await pageDriver(page).saveReconstruction();
   check(/reconstruction/.test(saved.name) && saved.width === 59 * 8 && saved.height === 30 * 8,
         '"Save reconstruction" gives the input beside its reconstruction', `${saved.name} ${saved.width}x${saved.height}`);
   const ref = new ReferenceVae(modelFile), x = saved.input.map(v => v / 255);
