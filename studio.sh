@@ -17,6 +17,11 @@ DEBS=(build-essential cmake pkg-config zlib1g-dev libeigen3-dev catch2 libstb-de
       python3-torch python3-pil
       # the studio: desktop (GLFW + OpenGL 3.3), browser (Emscripten), `apt-get source imgui`, end-to-end tests
       libglfw3-dev libgl-dev libgl1-mesa-dri emscripten dpkg-dev xz-utils python3 xvfb xauth chromium
+      # the second browser engine of the smoke test (driven by npm puppeteer-core over WebDriver BiDi, in a window
+      # under xvfb-run: headless Firefox has no WebGL2 here)
+      firefox-esr
+      # the studio's typeface (Inter), subset at build time to the glyphs the studio shows
+      fonts-inter python3-fonttools
       # fuzzing: clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer for readable reports
       clang libclang-rt-dev llvm)
 JOBS=${JOBS:-2}

@@ -3,8 +3,10 @@
 // PCA in the file, the difference map, and the state JSON's writer.
 #include <catch2/catch.hpp>
 
+#include <cfloat>
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -290,4 +292,209 @@ TEST_CASE("every pointer position between two frames is drawn, with a press and 
   REQUIRE(app.drawing.strokes.size() == 4);
   CHECK(app.drawing.strokes[3].points.size() == 3);
   CHECK(app.drawing.strokes[3].points.back().x == Approx(0.4).margin(1e-4));
+}
+
+namespace {
+
+// A finger on the headless studio: each call is one frame with the finger at (x, y), down or lifted.
+struct Finger {
+  App& app;
+  HeadlessUi& ui;
+  void frame(float x, float y, bool down) {
+    ImGuiIO& io = ImGui::GetIO();
+    app.touch = true;
+    app.pointer_trail = {PointerSample{x, y, down}};
+    io.MousePos = ImVec2(x, y);
+    io.MouseDown[0] = down;
+    ui.frame(app);
+  }
+  // Down at `from`, `steps` frames of moves to `to`, lifted there, then a frame with nothing under the pointer.
+  void drag(ImVec2 from, ImVec2 to, int steps = 8) {
+    for (int k = 0; k <= steps; ++k)
+      frame(from.x + (to.x - from.x) * k / steps, from.y + (to.y - from.y) * k / steps, true);
+    frame(to.x, to.y, false);
+    frame(-FLT_MAX, -FLT_MAX, false);
+  }
+  void tap(ImVec2 at) { drag(at, at, 1); }
+};
+
+Rect widget(const App& app, const std::string& name) {
+  if (name == "canvas") return panel<CanvasPanel>(app).rect;
+  for (const auto& w : app.widgets)
+    if (w.first == name) return w.second.rect;
+  FAIL("widget " << name << " was not drawn");
+  return {};
+}
+ImVec2 centre(const Rect& r) { return ImVec2(r.x + r.w / 2, r.y + r.h / 2); }
+
+}  // namespace
+
+TEST_CASE("on a phone-sized screen the studio is one column with a section bar, and nothing is cut off") {
+  for (float width : {360.f, 390.f}) {
+    App app = panels_app(2, true);
+    app.can_pick_files = app.can_share = true;  // the page's buttons too
+    HeadlessUi ui(width, 800);
+    for (int f = 0; f < 3; ++f) ui.frame(app);
+    CHECK(app.layout.columns == 1);
+    CHECK(app.first_run_hint);
+    for (const auto& [name, wid] : app.widgets) {
+      const Rect& r = wid.rect;
+      INFO("width " << width << ", widget " << name << " at x " << r.x << ", w " << r.w);
+      CHECK(r.x >= 0);
+      CHECK(r.x + r.w <= width);
+    }
+    CHECK(widget(app, "canvas").y < widget(app, "grid").y);  // the canvas first
+    // The bar's Models button scrolls the column to the Models panel; Draw back to the top.
+    Finger finger{app, ui};
+    finger.tap(centre(widget(app, "section_models")));
+    for (int f = 0; f < 2; ++f) ui.frame(app);
+    CHECK(app.layout.scroll[0] > 500);
+    CHECK(app.layout.current == int(std::tuple_size_v<Panels>) - 1);
+    const Rect open = widget(app, "open_model_file");
+    CHECK((open.y > widget(app, "section_models").y && open.y + open.h < 800));
+    finger.tap(centre(widget(app, "section_draw")));
+    for (int f = 0; f < 2; ++f) ui.frame(app);
+    CHECK(app.layout.scroll[0] == 0);
+    CHECK(app.layout.current == 0);
+  }
+}
+
+TEST_CASE("a finger dragged where no panel gives the drag a meaning scrolls the column; on the canvas it draws") {
+  App app = panels_app(2, true);
+  HeadlessUi ui(390, 800);
+  for (int f = 0; f < 3; ++f) ui.frame(app);
+  Finger finger{app, ui};
+  // On the canvas: a stroke, and no scrolling.
+  const Rect c = widget(app, "canvas");
+  finger.drag(ImVec2(c.x + c.w * 0.3f, c.y + c.h * 0.2f), ImVec2(c.x + c.w * 0.4f, c.y + c.h * 0.8f));
+  CHECK(app.drawing.strokes.size() == 1);
+  CHECK(app.layout.scroll[0] == 0);
+  CHECK_FALSE(app.first_run_hint);
+  // Beside the canvas's tools (a button the finger goes down on is not clicked): the column follows the finger.
+  const Rect clear = widget(app, "clear");
+  finger.drag(centre(clear), ImVec2(centre(clear).x, centre(clear).y - 150.f), 10);
+  CHECK(app.drawing.strokes.size() == 1);  // Clear was not pressed
+  CHECK(app.layout.scroll[0] > 140.f);
+  const float after = app.layout.scroll[0];
+  for (int f = 0; f < 10; ++f) ui.frame(app);  // it glides on after the finger lifts, slowing down
+  CHECK(app.layout.scroll[0] >= after);
+  // A tap is a click: the section bar's Draw scrolls back up, and Undo takes the stroke back.
+  for (int f = 0; f < 60; ++f) ui.frame(app);
+  finger.tap(centre(widget(app, "section_draw")));
+  for (int f = 0; f < 2; ++f) ui.frame(app);
+  REQUIRE(app.layout.scroll[0] == 0);
+  finger.tap(centre(widget(app, "undo")));
+  CHECK(app.drawing.strokes.empty());
+  // With a mouse the same drag selects nothing and scrolls nothing (the wheel does).
+  app.touch = false;
+  const float before = app.layout.scroll[0];
+  ImGuiIO& io = ImGui::GetIO();
+  const Rect undo = widget(app, "undo");
+  for (int k = 0; k <= 8; ++k) {
+    io.MousePos = ImVec2(undo.x + undo.w + 4.f, undo.y + 4.f - 15.f * k);
+    io.MouseDown[0] = true;
+    ui.frame(app);
+  }
+  io.MouseDown[0] = false;
+  ui.frame(app);
+  CHECK(app.layout.scroll[0] == before);
+}
+
+TEST_CASE("two fingers pinch the grid and the map about their midpoint, and the pinch's release is no tap") {
+  App app = panels_app(2, true);
+  app.map.kind = "latent";  // a map of 100 made-up points
+  vae::Pcg32 rng(5, 1);
+  for (int i = 0; i < 100; ++i) {
+    app.map.points.push_back(rng.normal());
+    app.map.points.push_back(rng.normal());
+    app.map.labels.push_back(uint8_t(i % 10));
+  }
+  HeadlessUi ui(1400, 900);
+  for (int f = 0; f < 6; ++f) ui.frame(app);
+  Finger finger{app, ui};
+  const Rect g = widget(app, "grid");
+  const ImVec2 mid = centre(g);
+  REQUIRE(state(app)["grid"]["selected"] == -1);
+  // The first finger lands on the grid; the second one makes it a pinch (the page forwards no moves meanwhile).
+  finger.frame(mid.x - 30, mid.y, true);
+  app.gesture = true;
+  for (float f : {1.5f, 1.5f, 1.3333f}) {
+    app.pinch = f;
+    app.pinch_x = mid.x;
+    app.pinch_y = mid.y;
+    finger.frame(mid.x - 30, mid.y, true);
+  }
+  app.pinch = 1.f;
+  finger.frame(mid.x - 30, mid.y, false);
+  finger.frame(-FLT_MAX, -FLT_MAX, false);
+  CHECK(state(app)["grid"]["zoom"].get<double>() == Approx(3.0).epsilon(0.01));
+  CHECK(state(app)["grid"]["selected"] == -1);  // the lift after the pinch selected no cell
+  CHECK_FALSE(app.gesture);
+  // A tap then selects the cell under it.
+  for (int f = 0; f < 30; ++f) ui.frame(app);
+  const int n = state(app)["grid"]["n"];
+  finger.tap(ImVec2(g.x + g.w * 0.5f / n, g.y + g.h * 1.5f / n));  // row 1, column 0
+  CHECK(state(app)["grid"]["selected"] == n);
+
+  const Rect m = widget(app, "map");
+  const double span = state(app)["map_view"][2];
+  app.pinch = 2.f;
+  app.pinch_x = m.x + m.w / 2;
+  app.pinch_y = m.y + m.h / 2;
+  ui.frame(app);
+  app.pinch = 1.f;
+  ui.frame(app);
+  CHECK(state(app)["map_view"][2].get<double>() == Approx(span / 2));
+}
+
+TEST_CASE("a tap on a help marker opens its text and the next tap anywhere closes it") {
+  App app = panels_app(2, true);
+  app.can_share = true;
+  HeadlessUi ui(1400, 900);
+  for (int f = 0; f < 3; ++f) ui.frame(app);
+  Finger finger{app, ui};
+  finger.tap(centre(widget(app, "help_copy_link")));
+  CHECK(state(app)["help_open"] == "copy_link");
+  for (int f = 0; f < 3; ++f) ui.frame(app);
+  CHECK(state(app)["help_open"] == "copy_link");  // it stays open with no finger on it
+  const Rect c = widget(app, "canvas");
+  finger.tap(ImVec2(c.x + c.w + 2.f, c.y + c.h + 40.f));
+  CHECK(state(app)["help_open"].is_null());
+}
+
+TEST_CASE("the keyboard shortcuts undo, redo, clear and switch to the eraser") {
+  App app = panels_app(2, true);
+  app_demo_drawing(app);
+  HeadlessUi ui(1400, 900);
+  ImGuiIO& io = ImGui::GetIO();
+  ui.frame(app);
+  const size_t strokes = app.drawing.strokes.size();
+  REQUIRE(strokes > 0);
+  auto press = [&](int key, bool ctrl = false, bool shift = false) {
+    io.KeyCtrl = ctrl;
+    io.KeyShift = shift;
+    io.KeysDown[key] = true;
+    ui.frame(app);
+    io.KeysDown[key] = false;
+    io.KeyCtrl = io.KeyShift = false;
+    ui.frame(app);
+  };
+  io.KeyMap[ImGuiKey_Z] = 'Z';
+  io.KeyMap[ImGuiKey_Y] = 'Y';
+  io.KeyMap[ImGuiKey_Delete] = 261;
+  io.KeyMap[ImGuiKey_Escape] = 256;
+  press('Z', true);
+  CHECK(app.drawing.strokes.size() == strokes - 1);
+  press('Z', true, true);
+  CHECK(app.drawing.strokes.size() == strokes);
+  press('E');
+  CHECK(state(app)["eraser"] == true);
+  press(261);
+  REQUIRE(app.drawing.strokes.size() == strokes + 1);
+  CHECK(app.drawing.strokes.back().kind == StrokeKind::Clear);
+  press('Z', true);  // the clear is one step back
+  CHECK(app.drawing.strokes.size() == strokes);
+  app.help_open = "keys";
+  press(256);
+  CHECK(app.help_open.empty());
 }

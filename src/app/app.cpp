@@ -125,6 +125,7 @@ void update_analysis(Shared& app) {
 void app_update(App& app) {
   if (app.model_name.empty()) return;
   app.update_start = std::chrono::steady_clock::now();
+  if (!app.drawing.strokes.empty() || app.drawing.stroke_open) app.first_run_hint = false;  // drawn, or opened
   update_analysis(app);
   bool busy = false;
   for_each_panel(app.panels, [&app, &busy](auto& p) { busy = panel_update(app, p) || busy; });
@@ -222,9 +223,19 @@ std::string app_state_json(const App& app) {
   j["arch"] = app.model_name.empty() ? "" : app.model.arch.describe();
   j["loading"] = app.loading_model;
   j["message"] = app.message;
+  j["touch"] = app.touch;
+  j["hint"] = app.first_run_hint;
+  j["help_open"] = app.help_open.empty() ? Json(nullptr) : Json(app.help_open);
+  const Layout& l = app.layout;
+  j["layout"] = {{"columns", l.columns},
+                 {"top", l.top},
+                 {"scroll", Json(std::vector<float>(l.scroll, l.scroll + std::max(l.columns, 0)))},
+                 {"scroll_max", Json(std::vector<float>(l.scroll_max, l.scroll_max + std::max(l.columns, 0)))},
+                 {"section", l.current}};
   for_each_panel(app.panels, [&app, &j](const auto& p) { panel_json(app, p, j); });
   Json& widgets = j["widgets"] = Json::object();
-  for (const auto& [name, w] : app.widgets) widgets[name] = {{"x", w.x}, {"y", w.y}, {"w", w.w}, {"h", w.h}};
+  for (const auto& [name, w] : app.widgets)
+    widgets[name] = {{"x", w.rect.x}, {"y", w.rect.y}, {"w", w.rect.w}, {"h", w.rect.h}, {"visible", w.visible}};
   return json_text(j);
 }
 

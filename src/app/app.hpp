@@ -12,8 +12,31 @@
 
 namespace app {
 
+// How the panels are laid out (ui.cpp): the columns, how far each is scrolled, the one-column layout's section
+// bar, and a finger's swipe that scrolls a column.
+struct Layout {
+  static constexpr int kMaxColumns = 3;
+  int columns = 0;                   // 3 on a wide window, 2 on a medium one, 1 on a phone; 0 before the first frame
+  float top = 0;                     // where the columns start on screen (the header and section bar above)
+  float scroll[kMaxColumns] = {};    // each column's scroll and its greatest, in ImGui units
+  float scroll_max[kMaxColumns] = {};
+  int jump = -1;                     // a section bar button was pressed: the panel (its index in Panels) to show
+  int current = 0;                   // the panel at the top of the one column
+  float panel_y[std::tuple_size_v<Panels>] = {};  // where each panel starts in the one column (content units)
+  // A finger that went down on a column: once it has moved kSlop units without a panel claiming the drag, the
+  // column follows it, and keeps gliding after the finger lifts (velocity, units per second, decaying).
+  struct Swipe {
+    bool tracking = false, scrolling = false;
+    float x0 = 0, y0 = 0;
+    unsigned window = 0;  // the ImGui id of the window it scrolls
+    float velocity = 0;
+    float still = 0;      // seconds the finger has held still
+  } swipe;
+};
+
 struct App : Shared {
   Panels panels;
+  Layout layout;
   bool busy = false;  // some panel_update of the last app_update had work left
 };
 
@@ -55,7 +78,8 @@ std::string model_name_from_path(const std::string& path);
 
 // The app as one JSON object, for tests and tools (window.vaeStudio.state() in the browser): "frame", "model",
 // "arch", "loading", "message", then each panel's fields (panels/<name>.hpp says which), then "widgets":
-// {"undo": {"x":..,"y":..,"w":..,"h":..}, ...}, where the named widgets were drawn in the last frame.
+// {"undo": {"x":..,"y":..,"w":..,"h":..,"visible":..}, ...}, where the named widgets were drawn in the last frame
+// and whether wholly in sight.
 std::string app_state_json(const App& app);
 
 }  // namespace app

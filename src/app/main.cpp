@@ -25,6 +25,8 @@
 
 #include "app/app.hpp"
 #include "app/damage.hpp"
+#include "app/font_data.hpp"
+#include "app/style.hpp"
 #include "app/texture.hpp"
 #include "app/texture_gl.hpp"
 #include "app/ui.hpp"
@@ -98,6 +100,8 @@ constexpr const char* kGlslVersion = "#version 300 es";
 constexpr const char* kGlslVersion = "#version 330";
 #endif
 
+bool fit_look(GLFWwindow* window);
+
 // The window with a GL context (desktop: OpenGL 3.3 core; browser: WebGL2 = OpenGL ES 3.0) and ImGui on it.
 GLFWwindow* create_window(int width, int height) {
   if (!glfwInit()) return nullptr;
@@ -124,18 +128,44 @@ GLFWwindow* create_window(int width, int height) {
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;  // the layout is the code's, not a file's
-#ifdef __EMSCRIPTEN__
-  // ImGui's units are CSS pixels here; rasterise the font at the screen's density so text stays sharp.
-  const float dpr = std::max(1.0f, float(emscripten_get_device_pixel_ratio()));
-  ImFontConfig font;
-  font.SizePixels = 13.0f * dpr;
-  io.Fonts->AddFontDefault(&font);
-  io.FontGlobalScale = 1.0f / dpr;
-#endif
-  ImGui::StyleColorsDark();
+  fit_look(window);
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init(kGlslVersion);
   return window;
+}
+
+// The typeface rasterised at the screen's density and the theme at its scale (style.hpp), made again when either
+// changes (a window moved to another monitor, the browser zoomed). Returns true when it made them.
+float g_look_density = 0, g_look_scale = 0;
+bool fit_look(GLFWwindow* window) {
+#ifdef __EMSCRIPTEN__
+  // ImGui's units are CSS pixels, the framebuffer's are device pixels: the density is devicePixelRatio.
+  (void)window;
+  const float density = std::max(1.0f, float(emscripten_get_device_pixel_ratio())), scale = 1.0f;
+#else
+  // Natively ImGui's units are window coordinates: where they are pixels (X11, Windows) the content scale
+  // enlarges everything; where they are points (macOS, Wayland) the framebuffer is denser instead.
+  float cx = 1, cy = 1;
+  glfwGetWindowContentScale(window, &cx, &cy);
+  int ww = 0, fw = 0, h = 0;
+  glfwGetWindowSize(window, &ww, &h);
+  glfwGetFramebufferSize(window, &fw, &h);
+  const float fb = ww > 0 && fw > 0 ? float(fw) / float(ww) : 1.0f;
+  const float scale = std::clamp(cx / fb, 1.0f, 4.0f), density = scale * fb;
+#endif
+  if (density == g_look_density && scale == g_look_scale) return false;
+  ImGuiIO& io = ImGui::GetIO();
+  const app::FontBytes bytes{app::kFontRegular, app::kFontRegularSize, app::kFontSemiBold, app::kFontSemiBoldSize};
+  if (!app::style_fonts(io, density, scale, bytes)) app::style_fonts(io, density, scale, app::FontBytes{});
+  app::style_theme(ImGui::GetStyle(), scale);
+  const bool again = g_look_density > 0;
+  g_look_density = density;
+  g_look_scale = scale;
+  if (again) {  // the backend's font texture holds the old atlas
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+  }
+  return true;
 }
 
 }  // namespace
@@ -205,6 +235,10 @@ struct Pointer {
   int pressed = 0;                   // buttons that went down since the last frame (a tap shorter than a frame)
   float wheel_x = 0, wheel_y = 0;    // wheel notches since the last frame, ImGui's signs (up and left positive)
   std::vector<app::PointerSample> trail;  // every position on the canvas since the last frame, in order
+  bool touch = false;                // the last event was a finger's
+  int was_down = 0;                  // the buttons the last frame saw down
+  bool leave_pending = false;        // the last frame saw a finger lift: the next one has no pointer
+  float pinch = 1.f, pinch_x = 0, pinch_y = 0;  // two fingers' zoom since the last frame, and its centre
 };
 Pointer g_pointer;
 
@@ -379,14 +413,26 @@ void fit_display_and_pointer(app::App& app) {
     app::damage_invalidate(g_damage);
   }
 
+  if (fit_look(nullptr)) app::damage_invalidate(g_damage);
+
   ImGuiIO& io = ImGui::GetIO();
   io.DisplaySize = ImVec2(float(css_w), float(css_h));
   io.DisplayFramebufferScale = ImVec2(float(fb_w / css_w), float(fb_h / css_h));
+  // A finger that lifted leaves nothing hovered: the frame after the one that saw its release.
+  const int down = g_pointer.buttons | g_pointer.pressed;
+  if (g_pointer.leave_pending && !down) g_pointer.x = g_pointer.y = -FLT_MAX;
+  g_pointer.leave_pending = g_pointer.touch && (g_pointer.was_down & 1) && !(down & 1);
+  g_pointer.was_down = down;
   io.MousePos = ImVec2(g_pointer.x, g_pointer.y);
-  for (int b = 0; b < 3; ++b) io.MouseDown[b] = ((g_pointer.buttons | g_pointer.pressed) >> b) & 1;
+  for (int b = 0; b < 3; ++b) io.MouseDown[b] = (down >> b) & 1;
   g_pointer.pressed = 0;
   app.pointer_trail.swap(g_pointer.trail);
   g_pointer.trail.clear();
+  app.touch = g_pointer.touch;
+  app.pinch = g_pointer.pinch;
+  app.pinch_x = g_pointer.pinch_x;
+  app.pinch_y = g_pointer.pinch_y;
+  g_pointer.pinch = 1.f;
   io.MouseWheel = g_pointer.wheel_y;  // replaces what the GLFW port's scroll callback added
   io.MouseWheelH = g_pointer.wheel_x;
   g_pointer.wheel_x = g_pointer.wheel_y = 0;
@@ -448,9 +494,12 @@ EMSCRIPTEN_KEEPALIVE const char* vae_studio_open_share(const char* text, const c
   return g_reply.c_str();
 }
 
-// The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), and PointerEvent.buttons. Called
-// for every pointer event (each coalesced one too), in order: each position joins the frame's trail.
-EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
+// The pointer in CSS pixels relative to the canvas (x < -1e30 when it left), PointerEvent.buttons, and whether it
+// is a finger (pointerType "touch"). Called for every pointer event (each coalesced one too), in order: each
+// position joins the frame's trail.
+EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons, int touch) {
+  g_pointer.touch = touch != 0;
+  g_pointer.leave_pending = false;
   g_pointer.pressed |= buttons & ~g_pointer.buttons;
   g_pointer.buttons = buttons;
   const bool left = x < -1e30f;
@@ -459,6 +508,17 @@ EMSCRIPTEN_KEEPALIVE void vae_studio_pointer(float x, float y, int buttons) {
   if (left) return;
   if (g_pointer.trail.size() == kMaxTrail) g_pointer.trail.pop_back();
   g_pointer.trail.push_back({x, y, (buttons & 1) != 0});
+}
+
+// Two fingers on the page: the factor by which their distance grew since the last call, about their midpoint (CSS
+// pixels relative to the canvas). The page calls it with factor 1 when the second finger lands; while two fingers
+// are down it forwards no pointer moves, and the press they interrupted ends in no click (Shared::gesture).
+EMSCRIPTEN_KEEPALIVE void vae_studio_pinch(float x, float y, float factor) {
+  g_app.gesture = true;
+  if (!(factor > 0.f) || !std::isfinite(factor)) return;
+  g_pointer.pinch = std::clamp(g_pointer.pinch * factor, 1.f / 64, 64.f);
+  g_pointer.pinch_x = x;
+  g_pointer.pinch_y = y;
 }
 
 }  // extern "C"
@@ -494,6 +554,7 @@ std::string g_assets_dir = "assets";  // where other models are looked up: the -
 std::vector<app::PointerSample> g_trail;
 
 void fit_display_and_pointer(app::App& app) {
+  fit_look(glfwGetCurrentContext());
   app.pointer_trail.swap(g_trail);
   g_trail.clear();
 }

@@ -1,6 +1,11 @@
 // The panels' shared drawing pieces (panel_ui.hpp).
 #include "app/panel_ui.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
+#include "app/style.hpp"
+
 namespace app {
 
 const ImU32 kCanvasBorder = IM_COL32(255, 255, 255, 120);
@@ -17,25 +22,56 @@ const ImU32 kLabelColours[10] = {
 
 void note_item(Shared& s, const char* name) {
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-  s.widgets.emplace_back(name, Rect{a.x, a.y, b.x - a.x, b.y - a.y});
+  const ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 ca = dl->GetClipRectMin(), cb = dl->GetClipRectMax();
+  const bool whole = a.x >= ca.x - 0.5f && a.y >= ca.y - 0.5f && b.x <= cb.x + 0.5f && b.y <= cb.y + 0.5f;
+  s.widgets.emplace_back(name, Shared::Widget{Rect{a.x, a.y, b.x - a.x, b.y - a.y}, whole});
 }
 
 void section(const char* title) {
   ImGui::Spacing();
+  ImGui::PushFont(style_section_font());
   ImGui::TextColored(kTitleText, "%s", title);
+  ImGui::PopFont();
   ImGui::Separator();
 }
 
-void help_marker(const char* text) {
-  ImGui::SameLine();
+void help_marker(Shared& s, const char* name, const char* text) {
+  same_line_if_fits(ImGui::CalcTextSize("(?)").x);
   ImGui::TextDisabled("(?)");
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
+  const std::string key = name;
+  char widget[48];
+  std::snprintf(widget, sizeof widget, "help_%s", name);
+  note_item(s, widget);
+  const bool clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
+  if (clicked) s.help_open = s.help_open == key ? "" : key;
+  else if (s.help_open == key && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) s.help_open.clear();
+  const bool pinned = s.help_open == key;
+  if (!pinned && !(ImGui::IsItemHovered() && !s.touch)) return;
+  // Under the marker (a tap leaves no pointer to follow), kept inside the window.
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  const float wrap = std::min(ImGui::GetFontSize() * 28.0f, vp->WorkSize.x - 40.f);
+  const ImVec2 at = ImGui::GetItemRectMin();
+  ImGui::SetNextWindowPos(ImVec2(std::clamp(at.x - wrap / 2, vp->WorkPos.x + 8.f, vp->WorkPos.x + vp->WorkSize.x - wrap - 24.f),
+                                 ImGui::GetItemRectMax().y + 4.f));
+  ImGui::BeginTooltip();
+  ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + wrap);
+  ImGui::TextUnformatted(text);
+  ImGui::PopTextWrapPos();
+  ImGui::EndTooltip();
+}
+
+void claim_drag(Shared& s) {
+  if (ImGui::IsItemActive()) s.drag_claimed = true;
+}
+
+bool pinch_over_item(const Shared& s) {
+  if (s.pinch == 1.f) return false;
+  const ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  const ImVec2 ca = dl->GetClipRectMin(), cb = dl->GetClipRectMax();
+  return s.pinch_x >= std::max(a.x, ca.x) && s.pinch_x < std::min(b.x, cb.x) && s.pinch_y >= std::max(a.y, ca.y) &&
+         s.pinch_y < std::min(b.y, cb.y);
 }
 
 void show_texture(const Texture& t, float w, float h) {
@@ -47,6 +83,10 @@ void same_line_if_fits(float width) {
   const float spacing = ImGui::GetStyle().ItemSpacing.x;
   const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
   if (ImGui::GetItemRectMax().x + spacing + width <= right) ImGui::SameLine();
+}
+
+float button_width(const char* label) {
+  return ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x;
 }
 
 float toggle_width(const char* label) {

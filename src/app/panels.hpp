@@ -1,6 +1,7 @@
 // The one list of the studio's panels. Each panel is a module of its own, panels/<name>.{hpp,cpp} (after
 // WerWolv/ImHex's views): a struct holding its state, with its column in the three- and two-column layouts
-// (kWide, kMedium), and three free functions overloaded on it:
+// (kWide, kMedium) and its name in the one-column layout's section bar (kSection), and three free functions
+// overloaded on it:
 //   bool panel_update(const Shared&, P&)          recompute what depends on changed inputs (once per frame,
 //                                                  before drawing; true while work is left for later frames)
 //   void panel_draw(Shared&, P&, const Space&)     its widgets; it changes its own state and Shared's inputs only

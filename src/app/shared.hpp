@@ -83,6 +83,15 @@ struct Shared {
   // ImGui 1.86 sees one position per frame, so the canvas draws along this instead, and a stroke pressed and
   // released between two frames keeps every point. Empty when nothing moved (or the platform gives none).
   std::vector<PointerSample> pointer_trail;
+  // ---- the person's hands beyond the pointer (the platform sets the first three before each frame) ----
+  bool touch = false;  // the pointer is a finger: nothing hovers, and a swipe scrolls (ui.cpp)
+  // A two-finger pinch since the last frame: its zoom factor (1: none) about its centre (screen units). The grid
+  // and the map under the centre zoom with it; nothing else does.
+  float pinch = 1.f, pinch_x = 0, pinch_y = 0;
+  bool gesture = false;       // a pinch happened during the current press: its release is no click or tap
+  bool drag_claimed = false;  // this frame a panel's own drag holds the pointer (drawing, panning): no scrolling
+  std::string help_open;      // the "(?)" help a tap or click opened (its name), until the next tap; "" none
+  bool first_run_hint = true; // the "draw here" hint, until the first stroke or its dismissal
   float brush_width = 0.07f;  // canvas units
   bool plain_input = false;   // feed the plain downscale instead of MNIST's preprocessing (for comparison)
   std::vector<float> raster;      // (kRasterSide^2) the drawing as pixels
@@ -113,7 +122,12 @@ struct Shared {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> saves;
   // Where some buttons, sliders and panels were drawn in the last frame, by name ("undo", "clear", "grid",
   // "new_samples", ...): the state JSON lists them so that end-to-end tests click what a user would.
-  std::vector<std::pair<std::string, Rect>> widgets;
+  // Each with whether it was wholly in sight (not scrolled partly or wholly out of its column, nor off the window).
+  struct Widget {
+    Rect rect;
+    bool visible = true;
+  };
+  std::vector<std::pair<std::string, Widget>> widgets;
   uint64_t frame = 0;  // frames drawn so far
   double time = 0;     // seconds, from the platform (animations)
 };

@@ -125,7 +125,7 @@ try {
   page.on('pageerror', e => errors.push(`${phase}: uncaught ${e.message}`));
   if (process.env.FAULTS_DEBUG) page.on('console', m => console.log('   console', m.type(), m.text()));
 
-  const { state, waitState, waitFrames, widget, click, drag } = pageDriver(page);
+  const { state, waitState, waitFrames, widget, click, drag, scrollIntoView } = pageDriver(page);
   const load = async (query = '') => {
     await page.goto(url + query);
     await waitState('return s.frame > 5 && s.loading === "" && (s.model !== "" || s.message !== "")');
@@ -378,7 +378,7 @@ try {
       let s = await state();
       const start = s.strokes;
       for (let k = 0; k < 3; k++) await drawStroke();
-      const map = await widget('map');
+      const map = await scrollIntoView('map');
       for (let k = 0; k < 8; k++) {  // hover the map: each point is decoded
         await page.mouse.move(map.x + map.w * (0.2 + 0.6 * rand()), map.y + map.h * (0.2 + 0.6 * rand()));
         await waitFrames(1);
@@ -393,7 +393,7 @@ try {
       await click('new_samples');
       await click('temperature', 0.2 + 0.6 * rand());
       await click('new_samples');
-      const grid = await widget('grid');  // pan, zoom in and out, pick a size, click a cell, send it to the canvas
+      const grid = await scrollIntoView('grid');  // pan, zoom in and out, pick a size, click a cell, send it to the canvas
       const a = [0.3 + 0.4 * rand(), 0.3 + 0.4 * rand()];
       await drag(grid, [a, [a[0] + 0.1, a[1] + 0.05], [a[0] + 0.2, a[1] + 0.1]]);
       await page.mouse.move(grid.x + grid.w / 2, grid.y + grid.h / 2);
@@ -405,7 +405,7 @@ try {
       // random one, and the same one at the end of every cycle. The rect includes the label "N" right of the slider.
       // A grid is decoded over a few frames (App::work_budget_ms): wait until the one asked for is on show.
       const gridShown = () => waitState('return !s.grid.pending');
-      await click('grid_n', 0.88);
+      await click('grid_n', 0.85);
       await gridShown();
       s = await state();
       expect(s.grid.n === 30 && s.grid.cells === 900, 'the 30x30 grid', s);

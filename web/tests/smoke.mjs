@@ -213,6 +213,8 @@ try {
     length.writeBigUInt64LE(BigInt(text.length));
     return Buffer.concat([length, text, ...parts]);
   })();
+  // The page's notice of the failed model lies over the foot of the window: dismissed with a click, as a person would.
+  if (await page.locator('#banner').isVisible()) await page.locator('#banner').click();
   // The Models panel is at the foot of its column: scrolled into view with the mouse wheel, as a person would.
   let opener = (await state()).widgets.open_model_file;
   for (let i = 0; i < 30 && opener && opener.y + opener.h > VIEW.height; ++i) {

@@ -69,7 +69,7 @@ void panel_draw(Shared& s, EncodingPanel& p, const Space& space) {
 
   section("What the model sees");
   ImGui::Checkbox("Plain downscale", &s.plain_input);
-  help_marker("MNIST's preprocessing scales the ink's bounding box to fit 20x20 keeping its aspect ratio and centres "
+  help_marker(s, "input", "MNIST's preprocessing scales the ink's bounding box to fit 20x20 keeping its aspect ratio and centres "
               "it by mass in 28x28. The plain downscale shrinks the whole canvas instead, for comparison.");
   captioned(p.input, big, "input 28x28");
   ImGui::SameLine();
@@ -97,9 +97,9 @@ void panel_draw(Shared& s, EncodingPanel& p, const Space& space) {
   ImGui::SameLine(0, 4);
   ImGui::TextColored(kDimText, "ink added %.1f", p.added);
   ImGui::Text("%s", errors_line(p.errors).c_str());
-  help_marker("The reconstruction (the decoder's mean at z = mu) against the model's input, over all 784 pixels: "
-              "binary cross-entropy (the ELBO's reconstruction term at z = mu), mean squared error, and "
-              "PSNR = 10 log10(1 / MSE) with peak value 1.");
+  help_marker(s, "metrics", "The reconstruction (the decoder's mean at z = μ) against the model's input, over all 784 pixels: "
+              "binary cross-entropy (the ELBO's reconstruction term at z = μ), mean squared error, and "
+              "PSNR = 10 log₁₀(1 / MSE) with peak value 1.");
   if (ImGui::Button("Save reconstruction")) encoding_save(s);
   note_item(s, "save_reconstruction");
   const float strip = std::min(width, 6.f * 48.f);
@@ -119,7 +119,7 @@ void panel_draw(Shared& s, EncodingPanel& p, const Space& space) {
   }
   if (s.analysis_has_iw) {
     ImGui::Text("log p(x) %.1f nats", an.log_px);
-    help_marker("Importance-weighted estimate (Burda et al. 2015, K = 500) on the drawing binarised as the test set "
+    help_marker(s, "log_px", "Importance-weighted estimate (Burda et al. 2015, K = 500) on the drawing binarised as the test set "
                 "was, compared with the model's test-set values stored in its file.");
     if (an.percentile >= 0) {
       const ImVec4 c = an.percentile < 1 ? kErrorText : an.percentile < 10 ? kWarnText : kGoodText;
@@ -131,7 +131,7 @@ void panel_draw(Shared& s, EncodingPanel& p, const Space& space) {
     ImGui::TextColored(kDimText, "log p(x): when the stroke ends");
   }
 
-  section("Posterior q(z|x): mean and one sigma per dimension");
+  section("Posterior q(z|x): mean μ and one σ per dimension");
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const int shown = std::min(Z, 32);
   const float row = shown > 8 ? 6.f : 12.f, w = width - 70.f;
@@ -151,7 +151,7 @@ void panel_draw(Shared& s, EncodingPanel& p, const Space& space) {
   ImGui::Dummy(ImVec2(width, row * shown + 4));
   ImGui::TextColored(kDimText, "axis -3..3; %s", Z > 32 ? "first 32 dimensions" : "prior N(0, 1) for comparison");
   if (Z <= 4)
-    for (int j = 0; j < Z; ++j) ImGui::Text("z%d: mu %+.3f  sigma %.3f", j + 1, an.mu[size_t(j)], an.sigma[size_t(j)]);
+    for (int j = 0; j < Z; ++j) ImGui::Text("z%d:  μ %+.3f   σ %.3f", j + 1, an.mu[size_t(j)], an.sigma[size_t(j)]);
 }
 
 void panel_json(const Shared& s, const EncodingPanel& p, Json& j) {

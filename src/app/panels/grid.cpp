@@ -97,16 +97,17 @@ void panel_draw(Shared& s, GridPanel& p, const Space& space) {
   ImGui::SetNextItemWidth(120);
   ImGui::SliderInt("N", &g.n, 5, 30);
   note_item(s, "grid_n");
-  ImGui::SameLine();
+  const float inner = ImGui::GetStyle().ItemInnerSpacing.x;
+  same_line_if_fits(130 + inner + ImGui::CalcTextSize("Spacing").x);
   int spacing = g.spacing == vae::GridSpacing::InverseCdf ? 0 : 1;
   ImGui::SetNextItemWidth(130);
   if (ImGui::Combo("Spacing", &spacing, "inverse CDF\0linear\0")) g.spacing = spacing == 0 ? vae::GridSpacing::InverseCdf : vae::GridSpacing::Linear;
   if (g.spacing == vae::GridSpacing::Linear) {
-    ImGui::SameLine();
+    same_line_if_fits(90 + inner + ImGui::CalcTextSize("Range").x);
     ImGui::SetNextItemWidth(90);
     ImGui::SliderFloat("Range", &g.range, 0.5f, 5.f, "%.1f");
   }
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Reset view"));
   if (ImGui::Button("Reset view")) {
     g.center_a = g.center_b = 0;
     g.zoom = 1;
@@ -120,6 +121,7 @@ void panel_draw(Shared& s, GridPanel& p, const Space& space) {
   ImGui::InvisibleButton("grid", ImVec2(side, side));
   note_item(s, "grid");
   ImGui::SetItemUsingMouseWheel();  // the wheel over the grid zooms it and does not also scroll the column
+  claim_drag(s);
   const ImGuiIO& io = ImGui::GetIO();
   // Plane units per screen pixel: the grid's extent over its side.
   const std::vector<float> axis = vae::grid_axis(g.n, g.spacing, g.range);
@@ -129,17 +131,21 @@ void panel_draw(Shared& s, GridPanel& p, const Space& space) {
     g.center_a -= io.MouseDelta.x * per_px;
     g.center_b += io.MouseDelta.y * per_px;
   }
-  if (ImGui::IsItemHovered() && io.MouseWheel != 0.f) {
-    // Zoom about the point under the cursor.
-    const float ma = g.center_a + (io.MousePos.x - p0.x - side / 2) * per_px;
-    const float mb = g.center_b - (io.MousePos.y - p0.y - side / 2) * per_px;
-    const float f = std::pow(1.15f, io.MouseWheel);
+  // The wheel under the cursor, or two fingers pinching about a point of the grid.
+  const bool pinched = pinch_over_item(s);
+  if ((ImGui::IsItemHovered() && io.MouseWheel != 0.f) || pinched) {
+    // Zoom about that point.
+    const ImVec2 at = pinched ? ImVec2(s.pinch_x, s.pinch_y) : io.MousePos;
+    const float ma = g.center_a + (at.x - p0.x - side / 2) * per_px;
+    const float mb = g.center_b - (at.y - p0.y - side / 2) * per_px;
+    const float f = pinched ? s.pinch : std::pow(1.15f, io.MouseWheel);
     g.zoom = std::clamp(g.zoom * f, 0.25f, 64.f);
     g.center_a = ma + (g.center_a - ma) / f;
     g.center_b = mb + (g.center_b - mb) / f;
   }
   const int n = p.done.n;
-  if (ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[0] < 4.f && n > 0 && !p.codes.empty()) {  // a click, not a drag
+  // A click or a tap, not a drag or a pinch.
+  if (ImGui::IsItemDeactivated() && io.MouseDragMaxDistanceSqr[0] < 4.f && !s.gesture && n > 0 && !p.codes.empty()) {
     const int col = std::clamp(int((io.MousePos.x - p0.x) / side * n), 0, n - 1);
     const int row = std::clamp(int((io.MousePos.y - p0.y) / side * n), 0, n - 1);
     p.selected = row * n + col;
@@ -153,7 +159,7 @@ void panel_draw(Shared& s, GridPanel& p, const Space& space) {
     const ImVec2 a(p0.x + (sel % n) * cell, p0.y + (sel / n) * cell);
     dl->AddRect(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(255, 220, 0, 255), 0, 0, 2.f);
   }
-  ImGui::TextColored(kDimText, "drag to pan, wheel to zoom, click a cell");
+  ImGui::TextColored(kDimText, s.touch ? "drag to pan, pinch to zoom, tap a cell" : "drag to pan, wheel to zoom, click a cell");
   if (sel >= 0 && sel < n * n && !p.codes.empty()) {
     const int Z = s.model.arch.Z;
     const float* z = &p.codes[size_t(sel) * Z];
@@ -191,6 +197,7 @@ void panel_json(const Shared& s, const GridPanel& p, Json& j) {
                {"center", {p.done.center_a, p.done.center_b}},
                {"zoom", p.done.zoom},
                {"version", p.version},
+               {"selected", p.selected},
                {"pending", !s.model_name.empty() && (p.job.active || !grid_shows_view(s, p))}};
 }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "imgui_internal.h"  // SetItemUsingMouseWheel (1.86 has it only here)
+
 namespace app {
 
 bool panel_update(const Shared& s, MapPanel& p) {
@@ -16,9 +18,10 @@ bool panel_update(const Shared& s, MapPanel& p) {
         lo[k] = i ? std::min(lo[k], v) : v;
         hi[k] = i ? std::max(hi[k], v) : v;
       }
-    p.view[0] = (lo[0] + hi[0]) / 2;
-    p.view[1] = (lo[1] + hi[1]) / 2;
-    p.view[2] = std::max(1e-3f, std::max(hi[0] - lo[0], hi[1] - lo[1]) * 1.05f);
+    p.home[0] = (lo[0] + hi[0]) / 2;
+    p.home[1] = (lo[1] + hi[1]) / 2;
+    p.home[2] = std::max(1e-3f, std::max(hi[0] - lo[0], hi[1] - lo[1]) * 1.05f);
+    std::copy(p.home, p.home + 3, p.view);
     p.view_generation = s.model_generation;
     p.active = false;
     p.probe_z.clear();
@@ -52,7 +55,22 @@ void panel_draw(Shared& s, MapPanel& p, const Space& space) {
   };
   ImGui::InvisibleButton("map", ImVec2(side, side));
   note_item(s, "map");
-  const ImVec2 m = ImGui::GetIO().MousePos;
+  ImGui::SetItemUsingMouseWheel();  // the wheel over the map zooms it and does not also scroll the column
+  claim_drag(s);
+  const ImGuiIO& io = ImGui::GetIO();
+  const ImVec2 m = io.MousePos;
+  // The wheel under the cursor or a pinch zooms about that point (kept under it); a double click goes home.
+  const bool pinched = pinch_over_item(s);
+  if ((ImGui::IsItemHovered() && io.MouseWheel != 0.f) || pinched) {
+    const ImVec2 at = pinched ? ImVec2(s.pinch_x, s.pinch_y) : m;
+    const float f = std::clamp(pinched ? s.pinch : std::pow(1.15f, io.MouseWheel), 1.f / 64, 64.f);
+    const float a = ca + ((at.x - p0.x) / side - 0.5f) * span, b = cb - ((at.y - p0.y) / side - 0.5f) * span;
+    p.view[2] = std::clamp(span / f, p.home[2] / 64, p.home[2] * 4);
+    const float k = p.view[2] / span;
+    p.view[0] = a + (ca - a) * k;
+    p.view[1] = b + (cb - b) * k;
+  }
+  if (ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) std::copy(p.home, p.home + 3, p.view);
   p.active = ImGui::IsItemHovered() || ImGui::IsItemActive();
   if (p.active) {
     p.ab[0] = ca + ((m.x - p0.x) / side - 0.5f) * span;
@@ -122,9 +140,12 @@ void panel_draw(Shared& s, MapPanel& p, const Space& space) {
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kLabelColours[d]), "%d", d);
   }
   ImGui::SameLine();
-  ImGui::TextColored(kDimText, " hover to decode");
+  ImGui::TextColored(kDimText, s.touch ? " touch to decode, pinch to zoom" : " hover to decode, wheel to zoom");
 }
 
-void panel_json(const Shared& s, const MapPanel&, Json& j) { j["map_points"] = s.map.count(); }
+void panel_json(const Shared& s, const MapPanel& p, Json& j) {
+  j["map_points"] = s.map.count();
+  j["map_view"] = {p.view[0], p.view[1], p.view[2]};
+}
 
 }  // namespace app

@@ -7,7 +7,9 @@ namespace app {
 
 struct MapPanel {
   static constexpr int kWide = 1, kMedium = 1;
-  float view[3] = {0, 0, 1};  // the square shown: centre a, centre b, side; set for each model from its points
+  static constexpr const char* kSection = "Map";
+  float view[3] = {0, 0, 1};  // the square shown: centre a, centre b, side; zoomed by the wheel or a pinch
+  float home[3] = {0, 0, 1};  // the square around all the points, set for each model (a double click returns)
   uint64_t view_generation = ~0ull;
   bool active = false;        // the pointer is over the map
   float ab[2] = {0, 0};       // its map coordinates
@@ -20,7 +22,7 @@ struct MapPanel {
 
 bool panel_update(const Shared& s, MapPanel& p);
 void panel_draw(Shared& s, MapPanel& p, const Space& space);
-// "map_points": how many points the map has.
+// "map_points": how many points the map has; "map_view": [centre a, centre b, side] of the square shown.
 void panel_json(const Shared& s, const MapPanel& p, Json& j);
 
 }  // namespace app

@@ -47,11 +47,12 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
   if (s.can_pick_files) {
     if (ImGui::SmallButton("Open a model file...")) s.open_file_requested = true;
     note_item(s, "open_model_file");
-    ImGui::SameLine();
   }
-  ImGui::TextColored(kDimText, s.can_pick_files ? "or drop a .safetensors file on the page"
-                                                : "drop a .safetensors file on the window to open it");
-  help_marker("Any file of this architecture opens: ours, or a PyTorch state dict saved with safetensors "
+  const char* drop = s.can_pick_files ? "or drop a .safetensors file on the page"
+                                      : "drop a .safetensors file on the window to open it";
+  if (s.can_pick_files) same_line_if_fits(ImGui::CalcTextSize(drop).x);
+  ImGui::TextColored(kDimText, "%s", drop);
+  help_marker(s, "open_file", "Any file of this architecture opens: ours, or a PyTorch state dict saved with safetensors "
               "(tools/pytorch/vae.py trains and exports one). It stays on this computer.");
   // A model opened from elsewhere (the desktop's --model, a file opened or dropped) is listed too.
   if (std::none_of(std::begin(kModelNames), std::end(kModelNames), [&s](const char* n) { return s.model_name == n; }))

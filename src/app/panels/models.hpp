@@ -7,6 +7,7 @@ namespace app {
 
 struct ModelsPanel {
   static constexpr int kWide = 1, kMedium = 1;
+  static constexpr const char* kSection = "Models";
 };
 
 bool panel_update(const Shared& s, ModelsPanel& p);

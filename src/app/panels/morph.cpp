@@ -94,7 +94,7 @@ void panel_draw(Shared& s, MorphPanel& p, const Space& space) {
   ImGui::Checkbox("Play", &p.play);
   ImGui::SameLine();
   ImGui::Checkbox("Spherical", &p.slerp);
-  help_marker("Spherical interpolation (slerp) keeps codes at a typical distance from the origin, where a Gaussian "
+  help_marker(s, "morph", "Spherical interpolation (slerp) keeps codes at a typical distance from the origin, where a Gaussian "
               "prior puts its mass; linear interpolation passes closer to the origin.");
   if (p.play) p.t = float(0.5 - 0.5 * std::cos(s.time * 1.6));  // ease A -> B -> A
   ImGui::SetNextItemWidth(std::max(80.f, width - 130.f));

@@ -161,7 +161,7 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(90);
     ImGui::SliderInt("##digit", &p.digit, 0, s.digits.count - 1, "#%d");
-    same_line_if_fits(ImGui::CalcTextSize("Next").x + 2 * ImGui::GetStyle().FramePadding.x);
+    same_line_if_fits(button_width("Next"));
     if (ImGui::Button("Next")) p.digit = (p.digit + 1) % std::max(1, s.digits.count);
     note_item(s, "repair_next");
     same_line_if_fits(ImGui::CalcTextSize("label 0").x);
@@ -184,7 +184,7 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
   }
   ImGui::SetNextItemWidth(150);
   switch (p.damage.kind) {
-    case vae::Damage::Gaussian: ImGui::SliderFloat("sigma", &p.damage.amount, 0.05f, 1.5f, "%.2f"); break;
+    case vae::Damage::Gaussian: ImGui::SliderFloat("σ", &p.damage.amount, 0.05f, 1.5f, "%.2f"); break;
     case vae::Damage::SaltPepper:
     case vae::Damage::MissingPixels: ImGui::SliderFloat("rate", &p.damage.amount, 0.05f, 0.95f, "%.2f"); break;
     case vae::Damage::MissingBlock: {
@@ -223,7 +223,7 @@ void panel_draw(Shared& s, RepairPanel& p, const Space& space) {
     ImGui::EndCombo();
   }
   note_item(s, "repair_method");
-  help_marker("One pass: encode the damaged image, decode its mean. Posterior mean: the decoded mean over samples "
+  help_marker(s, "repair_method", "One pass: encode the damaged image, decode its mean. Posterior mean: the decoded mean over samples "
               "z ~ q(z|x). Pseudo-Gibbs (Rezende et al. 2014): alternately encode the current image and redraw the "
               "hidden pixels from the decoder, the seen ones clamped. Metropolis-within-Gibbs (Mattei & Frellsen "
               "2018): the same proposals, accepted or rejected so that the chain samples the right posterior. "

@@ -11,6 +11,7 @@ namespace app {
 
 struct RepairPanel {
   static constexpr int kWide = 1, kMedium = 1;
+  static constexpr const char* kSection = "Repair";
   static constexpr double kAnimationSeconds = 1.5;  // an iterative restoration plays its frames over this long
   enum Source { kDrawing = 0, kTestDigit = 1 };
   int source = kTestDigit;

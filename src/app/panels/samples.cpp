@@ -33,7 +33,7 @@ void panel_draw(Shared& s, SamplesPanel& p, const Space& space) {
   ImGui::SetNextItemWidth(140);
   ImGui::SliderFloat("Temperature", &p.temperature, 0.1f, 2.0f, "%.2f");
   note_item(s, "temperature");
-  help_marker("z ~ N(0, t^2 I): below 1 the samples are more typical, above 1 more varied.");
+  help_marker(s, "samples", "z ~ N(0, t² I): below 1 the samples are more typical, above 1 more varied.");
   ImGui::SameLine();
   if (ImGui::Button("New samples")) ++p.seed;
   note_item(s, "new_samples");
