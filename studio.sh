@@ -140,9 +140,13 @@ case "$cmd" in
     setup; build_native; build_web; build_bench_site
     # All three run even if one fails, so that one CI run shows every problem.
     status=0
+    rm -f build/Testing/Temporary/LastTestsFailed.log
     ctest --test-dir build --output-on-failure || status=1
+    failed=$(cat build/Testing/Temporary/LastTestsFailed.log 2>/dev/null || true)
     test_asan || status=1
     test_fuzz || status=1
+    # Repeated at the end, where a CI log's tail shows it.
+    [ -z "$failed" ] || log "ctest failed:" $failed
     exit $status ;;
   bench)
     # Native (peak, training, the four inference workloads) and browser (ours against TensorFlow.js) figures.
