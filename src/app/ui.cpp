@@ -46,7 +46,7 @@ void draw_header(App& app, bool narrow) {
   if (!narrow) {  // the tagline on the title's baseline
     ImGui::SameLine(0, 14);
     ImGui::SetCursorScreenPos(ImVec2(ImGui::GetCursorScreenPos().x, top + title_h - ImGui::GetTextLineHeight() - 2.f));
-    ImGui::TextColored(kDimText, "a variational autoencoder for handwritten digits, running in this page");
+    ImGui::TextColored(kDimText, "a variational autoencoder for handwritten digits, running entirely on your device");
   }
   // The model picker at the right end of the title's line, centred on it.
   const float picker = narrow ? 130.f : 160.f;
