@@ -33,20 +33,20 @@ const screens = arg('screens', 'phone,1280x720,1440x900').split(',').map(name =>
 
 const { check, summary } = checks();
 
-// A field of the state JSON that the touch support brings (layout, hint, touch, help_open, map_view,
-// grid.selected, the section bar's and the help markers' widgets): missing means the app is older than that.
+// A field of the state JSON the touch checks read (layout, hint, touch, help_open, map_view, grid.selected, the
+// section bar's and the help markers' widgets): when one is absent the check fails naming it, and the run goes on.
 class Missing extends Error {}
 const need = (s, path) => {
   const v = path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), s);
-  if (v === undefined) throw new Missing(`state().${path} is missing (the touch support adds it)`);
+  if (v === undefined) throw new Missing(`state().${path} is missing`);
   return v;
 };
 const needWidget = (s, name) => {
   const w = s.widgets[name];
-  if (!w) throw new Missing(`widget ${name} is not drawn${/^(section_|help_)/.test(name) ? ' (the touch support adds it)' : ''}`);
+  if (!w) throw new Missing(`widget ${name} is not drawn`);
   return w;
 };
-// A check on a new field: a FAIL line naming the missing field instead of the check when it is not there.
+// A check on such a field: a FAIL line naming the missing field instead of the check when it is not there.
 const checkNew = (what, fn) => {
   try {
     fn();
