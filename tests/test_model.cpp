@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "grad_check.hpp"
 #include "tiny_arch.hpp"
 #include "vae/model.hpp"
 #include "vae/train.hpp"
@@ -180,22 +181,9 @@ TEST_CASE("every parameter tensor's gradient matches central differences in doub
   vae_forward(m, X, eps, ws);
   vae_backward(m, X, beta, scale, ws, grads.data());
 
-  const double h = 1e-6;
   for (const TensorSlot& slot : m.layout.slots) {
     INFO("tensor " << slot.name);
-    double worst = 0;
-    for (size_t i = 0; i < slot.size(); ++i) {
-      const size_t k = slot.offset + i;
-      const double keep = m.params[k];
-      m.params[k] = keep + h;
-      const double up = loss_of(m, X, eps, beta, scale);
-      m.params[k] = keep - h;
-      const double down = loss_of(m, X, eps, beta, scale);
-      m.params[k] = keep;
-      const double numeric = (up - down) / (2.0 * h);
-      worst = std::max(worst, std::fabs(numeric - grads[k]) / std::max(1e-3, std::fabs(numeric) + std::fabs(grads[k])));
-    }
-    CHECK(worst < 1e-6);
+    CHECK(grad_check_worst(m.params, slot, grads, [&] { return loss_of(m, X, eps, beta, scale); }) < 1e-6);
   }
   double norm = 0;
   for (double g : grads) norm += g * g;

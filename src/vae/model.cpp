@@ -47,7 +47,9 @@ std::string Arch::describe() const {
   return s + "-" + std::to_string(D);
 }
 
-Layout layout_make(const Arch& arch) {
+Layout layout_make(const Arch& arch) { return layout_make_conditional(arch, 0, {}); }
+
+Layout layout_make_conditional(const Arch& arch, int C, const std::vector<int>& classifier_hidden) {
   Layout lay;
   auto aligned = [](size_t n) { return (n + kTensorAlign - 1) / kTensorAlign * kTensorAlign; };
   auto add = [&lay, &aligned](const std::string& name, int in, int out) {
@@ -58,19 +60,26 @@ Layout layout_make(const Arch& arch) {
     return L;
   };
   const int nh = int(arch.hidden.size());
-  int prev = arch.D;
+  int prev = arch.D + C;
   for (int i = 0; i < nh; ++i) {
     lay.enc.push_back(add("encoder.fc" + std::to_string(i + 1), prev, arch.hidden[i]));
     prev = arch.hidden[i];
   }
   lay.enc_mu = add("encoder.mu", prev, arch.Z);
   lay.enc_logvar = add("encoder.logvar", prev, arch.Z);
-  prev = arch.Z;
+  prev = arch.Z + C;
   for (int i = nh - 1; i >= 0; --i) {
     lay.dec.push_back(add("decoder.fc" + std::to_string(nh - i), prev, arch.hidden[i]));
     prev = arch.hidden[i];
   }
   lay.dec_out = add("decoder.out", prev, arch.D);
+  if (C <= 0) return lay;
+  prev = arch.D;
+  for (size_t i = 0; i < classifier_hidden.size(); ++i) {
+    lay.cls.push_back(add("classifier.fc" + std::to_string(i + 1), prev, classifier_hidden[i]));
+    prev = classifier_hidden[i];
+  }
+  lay.cls_out = add("classifier.out", prev, C);
   return lay;
 }
 
@@ -83,6 +92,12 @@ size_t layout_parameter_count(const Layout& lay) {
 template <class T>
 VaeT<T> vae_make(const Arch& arch, uint64_t seed) {
   VaeT<T> m{arch, layout_make(arch), {}};
+  params_init(m, seed);
+  return m;
+}
+
+template <class T>
+void params_init(VaeT<T>& m, uint64_t seed) {
   m.params.assign(m.layout.total, T(0));
   Pcg32 rng(seed, 0x5eed);
   for (const TensorSlot& s : m.layout.slots) {
@@ -91,7 +106,6 @@ VaeT<T> vae_make(const Arch& arch, uint64_t seed) {
     const float a = std::sqrt(6.f / float(s.rows + s.cols));
     for (size_t i = 0; i < s.size(); ++i) m.params[s.offset + i] = T(a * (2.f * rng.uniform() - 1.f));
   }
-  return m;
 }
 
 // ---- linear ----
@@ -169,9 +183,6 @@ void reparam_backward(const Mat<T>& logvar, const Mat<T>& eps, const Mat<T>& dz,
 
 // ---- the model ----
 
-namespace {
-
-// A stack of hidden layers: acts[i] = relu(W_i acts[i-1] + b_i), with acts[-1] = X.
 template <class T>
 void relu_stack_forward(const T* p, const std::vector<Linear>& layers, const MatRef<T>& X, std::vector<Mat<T>>& acts) {
   acts.resize(layers.size());
@@ -184,7 +195,19 @@ void relu_stack_forward(const T* p, const std::vector<Linear>& layers, const Mat
   }
 }
 
-}  // namespace
+template <class T>
+void relu_stack_backward(const T* p, const std::vector<Linear>& layers, const MatRef<T>& X,
+                         const std::vector<Mat<T>>& acts, Mat<T>& d_out, Mat<T>& scratch, T* grads, Mat<T>* dX) {
+  for (int i = int(layers.size()) - 1; i >= 0; --i) {
+    relu_backward(acts[size_t(i)], d_out);
+    if (i > 0) {
+      linear_backward(p, layers[size_t(i)], acts[size_t(i) - 1], d_out, grads, &scratch);
+      std::swap(d_out, scratch);
+    } else {
+      linear_backward<T>(p, layers[0], X, d_out, grads, dX);
+    }
+  }
+}
 
 template <class T>
 void vae_encode(const VaeT<T>& m, const MatRef<T>& X, WorkspaceT<T>& ws) {
@@ -223,41 +246,32 @@ ElboSum vae_forward(const VaeT<T>& m, const MatRef<T>& X, const MatRef<T>& eps, 
 }
 
 template <class T>
+void encoder_backward(const VaeT<T>& m, const MatRef<T>& X, WorkspaceT<T>& ws, T* grads) {
+  const Layout& lay = m.layout;
+  const T* p = m.params.data();
+  linear_backward(p, lay.enc_mu, ws.h.back(), ws.dmu, grads, &ws.d_out);
+  linear_backward(p, lay.enc_logvar, ws.h.back(), ws.dlogvar, grads, &ws.d_in);
+  ws.d_out += ws.d_in;  // both heads read the last hidden layer
+  relu_stack_backward<T>(p, lay.enc, X, ws.h, ws.d_out, ws.d_in, grads, nullptr);  // no gradient w.r.t. the data
+}
+
+template <class T>
 void vae_backward(const VaeT<T>& m, const MatRef<T>& X, T beta, T scale, WorkspaceT<T>& ws, T* grads) {
   const Layout& lay = m.layout;
   const T* p = m.params.data();
-  const int nd = int(lay.dec.size());
   // Reverse of vae_forward: bce, decoder out, decoder hidden (last to first), reparam, KL, encoder heads,
   // encoder hidden (last to first).
   bce_backward(ws.logits, X, scale, ws.d_out);
   linear_backward(p, lay.dec_out, ws.g.back(), ws.d_out, grads, &ws.d_in);
-  for (int i = nd - 1; i >= 0; --i) {
-    std::swap(ws.d_out, ws.d_in);  // d_out: gradient w.r.t. this layer's output
-    relu_backward(ws.g[i], ws.d_out);
-    if (i > 0)
-      linear_backward(p, lay.dec[i], ws.g[i - 1], ws.d_out, grads, &ws.d_in);
-    else
-      linear_backward(p, lay.dec[i], ws.z, ws.d_out, grads, &ws.d_in);  // d_in = dz
-  }
+  std::swap(ws.d_out, ws.d_in);  // d_out: the gradient w.r.t. the last hidden layer's output
+  relu_stack_backward(p, lay.dec, ws.z, ws.g, ws.d_out, ws.d_tmp, grads, &ws.d_in);  // d_in = dz
   ws.dmu.setZero(ws.mu.rows(), ws.mu.cols());
   ws.dlogvar.setZero(ws.logvar.rows(), ws.logvar.cols());
   reparam_backward(ws.logvar, ws.eps, ws.d_in, ws.dmu, ws.dlogvar);
   kl_backward(ws.mu, ws.logvar, beta * scale, ws.dmu, ws.dlogvar);
-
-  const int ne = int(lay.enc.size());
-  linear_backward(p, lay.enc_mu, ws.h.back(), ws.dmu, grads, &ws.d_out);
-  linear_backward(p, lay.enc_logvar, ws.h.back(), ws.dlogvar, grads, &ws.d_in);
-  ws.d_out += ws.d_in;  // both heads read the last hidden layer
-  for (int i = ne - 1; i >= 0; --i) {
-    relu_backward(ws.h[i], ws.d_out);
-    if (i > 0) {
-      linear_backward(p, lay.enc[i], ws.h[i - 1], ws.d_out, grads, &ws.d_in);
-      std::swap(ws.d_out, ws.d_in);
-    } else {
-      linear_backward<T>(p, lay.enc[i], X, ws.d_out, grads, nullptr);  // no gradient w.r.t. the data
-    }
-  }
+  encoder_backward(m, X, ws, grads);
 }
+
 
 template <class T>
 void vae_iwae(const VaeT<T>& m, const MatRef<T>& X, int K, uint64_t seed, size_t first_index, WorkspaceT<T>& ws,
@@ -312,6 +326,7 @@ void iwae_from_posterior(const MatRef<T>& X, const Mat<T>& mu, const Mat<T>& log
 // ---- explicit instantiations: float for the product, double for the gradient checks ----
 #define VAE_INSTANTIATE(T)                                                                                      \
   template VaeT<T> vae_make<T>(const Arch&, uint64_t);                                                         \
+  template void params_init<T>(VaeT<T>&, uint64_t);                                                             \
   template void linear_forward<T>(const T*, const Linear&, const MatRef<T>&, Mat<T>&);                          \
   template void linear_backward<T>(const T*, const Linear&, const MatRef<T>&, const Mat<T>&, T*, Mat<T>*);      \
   template void relu_forward<T>(Mat<T>&);                                                                       \
@@ -327,6 +342,10 @@ void iwae_from_posterior(const MatRef<T>& X, const Mat<T>& mu, const Mat<T>& log
   template void vae_decode<T>(const VaeT<T>&, const MatRef<T>&, WorkspaceT<T>&, Mat<T>&);                       \
   template ElboSum vae_forward<T>(const VaeT<T>&, const MatRef<T>&, const MatRef<T>&, WorkspaceT<T>&);          \
   template void vae_backward<T>(const VaeT<T>&, const MatRef<T>&, T, T, WorkspaceT<T>&, T*);                    \
+  template void encoder_backward<T>(const VaeT<T>&, const MatRef<T>&, WorkspaceT<T>&, T*);                      \
+  template void relu_stack_forward<T>(const T*, const std::vector<Linear>&, const MatRef<T>&, std::vector<Mat<T>>&); \
+  template void relu_stack_backward<T>(const T*, const std::vector<Linear>&, const MatRef<T>&,                  \
+                                       const std::vector<Mat<T>>&, Mat<T>&, Mat<T>&, T*, Mat<T>*);               \
   template void iwae_from_posterior<T>(const MatRef<T>&, const Mat<T>&, const Mat<T>&, int, uint64_t, size_t,     \
                                        const DecodeLogitsFn<T>&, std::vector<double>&);                          \
   template void vae_iwae<T>(const VaeT<T>&, const MatRef<T>&, int, uint64_t, size_t, WorkspaceT<T>&,            \

@@ -77,13 +77,19 @@ constexpr size_t kTensorAlign = 16;  // elements: 64 bytes of float
 // buffers of `total` floats in this one layout, so zeroing, the optimiser step and file I/O are single loops.
 struct Layout {
   std::vector<TensorSlot> slots;
-  std::vector<Linear> enc;  // D -> H_0 -> ... -> H_{L-1}
+  std::vector<Linear> enc;  // D (+ C) -> H_0 -> ... -> H_{L-1}
   Linear enc_mu, enc_logvar;  // H_{L-1} -> Z
-  std::vector<Linear> dec;  // Z -> H_{L-1} -> ... -> H_0
+  std::vector<Linear> dec;  // Z (+ C) -> H_{L-1} -> ... -> H_0
   Linear dec_out;           // H_0 -> D
+  // A label-conditioned model's classifier q(y|x) (cvae.hpp): D -> its hidden layers -> C. Empty otherwise.
+  std::vector<Linear> cls;
+  Linear cls_out;
   size_t total = 0;  // including the padding between tensors, which stays zero
 };
 Layout layout_make(const Arch& arch);
+// The layout of a label-conditioned model (cvae.hpp): the encoder's first layer also reads C label inputs, so
+// does the decoder's, and a classifier D -> classifier_hidden -> C follows the decoder.
+Layout layout_make_conditional(const Arch& arch, int C, const std::vector<int>& classifier_hidden);
 // The number of parameters (the tensors' elements, without the alignment padding counted in total).
 size_t layout_parameter_count(const Layout& lay);
 
@@ -97,6 +103,9 @@ using Vae = VaeT<float>;
 // Glorot-uniform weights, zero biases (the decoder's output bias may be set from the data mean by the trainer).
 template <class T = float>
 VaeT<T> vae_make(const Arch& arch, uint64_t seed);
+// The same for m.layout as it is (a conditional model's too): every tensor of it, the padding zero.
+template <class T>
+void params_init(VaeT<T>& m, uint64_t seed);
 
 // Activations of one batch, kept for the backward pass. Resized on demand; reuse it across calls.
 template <class T>
@@ -108,7 +117,7 @@ struct WorkspaceT {
   Mat<T> logits;              // (D, B)
   RowVec<T> rec, kl;          // (B) per image: -log p(x|z) and KL(q(z|x) || p(z)), nats
   // backward scratch
-  Mat<T> d_out, d_in, dmu, dlogvar;
+  Mat<T> d_out, d_in, d_tmp, dmu, dlogvar;
 };
 using Workspace = WorkspaceT<float>;
 
@@ -165,6 +174,16 @@ void reparam_forward(const Mat<T>& mu, const Mat<T>& logvar, const Mat<T>& eps, 
 template <class T>
 void reparam_backward(const Mat<T>& logvar, const Mat<T>& eps, const Mat<T>& dz, Mat<T>& dmu, Mat<T>& dlogvar);
 
+// A stack of hidden layers: acts[i] = relu(W_i acts[i-1] + b_i), with acts[-1] = X.
+template <class T>
+void relu_stack_forward(const T* params, const std::vector<Linear>& layers, const MatRef<T>& X,
+                        std::vector<Mat<T>>& acts);
+// Its backward, from d_out = dLoss/d acts.back() (overwritten): every layer's gradients, and dX when given.
+// scratch: any matrix, reused.
+template <class T>
+void relu_stack_backward(const T* params, const std::vector<Linear>& layers, const MatRef<T>& X,
+                         const std::vector<Mat<T>>& acts, Mat<T>& d_out, Mat<T>& scratch, T* grads, Mat<T>* dX);
+
 // ---- the model ----
 
 // Encoder only: fills ws.h, ws.mu, ws.logvar for X (D, B).
@@ -186,6 +205,9 @@ ElboSum vae_forward(const VaeT<T>& m, const MatRef<T>& X, const MatRef<T>& eps, 
 // Needs the ws of the matching vae_forward.
 template <class T>
 void vae_backward(const VaeT<T>& m, const MatRef<T>& X, T beta, T scale, WorkspaceT<T>& ws, T* grads);
+// The encoder's part of it, from ws.dmu and ws.dlogvar: the encoder's gradients (none w.r.t. X, its input).
+template <class T>
+void encoder_backward(const VaeT<T>& m, const MatRef<T>& X, WorkspaceT<T>& ws, T* grads);
 
 // Importance-weighted estimate of log p(x) for each column of X (Burda et al. 2015, eq. 8):
 // log (1/K) sum_k p(x, z_k) / q(z_k|x), z_k ~ q(z|x). With K = 1 it is the single-sample ELBO.
