@@ -1,5 +1,5 @@
 // The label-conditioned VAE (src/vae/cvae.*): the softmax cross-entropy against a hand computation, every tensor's
-// gradient (the classifier's too) against central differences, and the plain model it is for one label.
+// gradient (the classifier's too) against central differences, the plain model it is for one label, and its file.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -8,6 +8,8 @@
 #include "grad_check.hpp"
 #include "tiny_arch.hpp"
 #include "vae/cvae.hpp"
+#include "vae/model_io.hpp"
+#include "vae/safetensors.hpp"
 
 using namespace vae;
 
@@ -85,4 +87,32 @@ TEST_CASE("the conditional model with a fixed label is a plain VAE: the same cod
     CHECK((ws.logits - cws.vae.logits).cwiseAbs().maxCoeff() < 1e-12);
     CHECK(p.elbo() == Approx(c.elbo.elbo()).epsilon(1e-12));
   }
+}
+
+TEST_CASE("a conditional model's file round-trips, and each loader refuses the other kind with one clear line") {
+  CvaeT<float> m = cvae_make<float>(tiny_arch(9, {6}, 2), 4, {5}, 3);
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(cvae_to_st(m, {{"dataset", "mnist"}}), DType::F32, bytes).ok());
+  StFile f;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), f).ok());
+  CHECK(f.meta(kMetaClasses) == "4");
+  CHECK(f.meta(kMetaClassifierHidden) == "5");
+  CHECK(f.find("encoder.fc1.weight")->shape == std::vector<int64_t>{6, 13});  // (H, D + C)
+  CHECK(f.find("classifier.out.weight")->shape == std::vector<int64_t>{4, 5});
+  Cvae back;
+  REQUIRE(cvae_from_st(f, back).ok());
+  CHECK(back.C == 4);
+  CHECK(back.classifier_hidden == std::vector<int>{5});
+  CHECK(back.net.params == m.net.params);
+
+  Vae plain;
+  const Status refused = model_from_st(f, plain);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.message() == "a label-conditioned model (it has a classifier q(y|x)): this needs a plain VAE");
+  REQUIRE(st_parse(bytes.data(), bytes.size(), f).ok());
+  meta_set(f.metadata, kMetaClasses, "one");
+  CHECK(cvae_from_st(f, back).message() == "metadata vae.classes \"one\" is not 2..1000");
+
+  const StFile plain_file = model_to_st(vae_make(tiny_arch(9, {6}, 2), 1), {});
+  CHECK(cvae_from_st(plain_file, back).message() == "not a label-conditioned model: no vae.classes in its metadata");
 }

@@ -127,12 +127,25 @@ Status arch_from_meta(const StFile& f, Arch& a) {
 
 bool meta_is_ours(const Metadata& meta) { return meta_get(meta, kMetaFormat) == "vae-studio/1"; }
 
-Status model_from_st(const StFile& f, Vae& out) {
-  Arch arch;
-  Status s = arch_from_meta(f, arch);
-  if (s) s = arch.check();
-  if (!s) return s;
-  Vae m{arch, layout_make(arch), {}};
+namespace {
+
+// A label-conditioned model's classes and classifier from its metadata (C 0 in a plain model's file).
+Status classes_from_meta(const StFile& f, int& C, std::vector<int>& classifier_hidden) {
+  C = 0;
+  classifier_hidden.clear();
+  const std::string classes = f.meta(kMetaClasses), cls = f.meta(kMetaClassifierHidden);
+  if (classes.empty()) return Status::success();
+  long long c = 0;
+  if (!parse_int(classes, 2, 1000, c)) return Status::error("metadata vae.classes \"" + classes + "\" is not 2..1000");
+  if (!cls.empty() && !parse_int_list(cls, 1, 65536, classifier_hidden))
+    return Status::error("metadata vae.classifier_hidden \"" + cls + "\" is not a list of sizes like 512,256");
+  C = int(c);
+  return Status::success();
+}
+
+// Every tensor of the layout from the file, by name and shape; besides them the file may hold only map.* and
+// pca.* tensors.
+Status tensors_from_st(const StFile& f, const Arch& arch, VaeT<float>& m) {
   m.params.assign(m.layout.total, 0.f);
   for (const TensorSlot& slot : m.layout.slots) {
     const StTensor* t = f.find(slot.name);
@@ -152,8 +165,50 @@ Status model_from_st(const StFile& f, Vae& out) {
       if (!known) return Status::error("unexpected tensor \"" + t.name + "\" for architecture " + arch.describe());
     }
   }
+  return Status::success();
+}
+
+}  // namespace
+
+Status model_from_st(const StFile& f, Vae& out) {
+  Arch arch;
+  int C = 0;
+  std::vector<int> cls;
+  Status s = classes_from_meta(f, C, cls);
+  if (s && (C > 0 || f.find("classifier.out.weight")))
+    return Status::error("a label-conditioned model (it has a classifier q(y|x)): this needs a plain VAE");
+  if (s) s = arch_from_meta(f, arch);
+  if (s) s = arch.check();
+  if (!s) return s;
+  Vae m{arch, layout_make(arch), {}};
+  s = tensors_from_st(f, arch, m);
+  if (!s) return s;
   out = std::move(m);
   return Status::success();
+}
+
+Status cvae_from_st(const StFile& f, Cvae& out) {
+  Arch arch;
+  Cvae m;
+  Status s = arch_from_meta(f, arch);
+  if (s) s = arch.check();
+  if (s) s = classes_from_meta(f, m.C, m.classifier_hidden);
+  if (!s) return s;
+  if (m.C == 0) return Status::error("not a label-conditioned model: no vae.classes in its metadata");
+  m.net = Vae{arch, layout_make_conditional(arch, m.C, m.classifier_hidden), {}};
+  s = tensors_from_st(f, arch, m.net);
+  if (!s) return s;
+  out = std::move(m);
+  return Status::success();
+}
+
+StFile cvae_to_st(const Cvae& m, const Metadata& extra) {
+  std::string cls;
+  for (size_t i = 0; i < m.classifier_hidden.size(); ++i) cls += (i ? "," : "") + std::to_string(m.classifier_hidden[i]);
+  Metadata meta = extra;
+  meta_set(meta, kMetaClasses, std::to_string(m.C));
+  meta_set(meta, kMetaClassifierHidden, cls);
+  return model_to_st(m.net, meta);
 }
 
 StFile model_to_st(const Vae& m, const Metadata& extra) {

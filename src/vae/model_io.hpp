@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "vae/cvae.hpp"
 #include "vae/model.hpp"
 #include "vae/safetensors.hpp"
 #include "vae/status.hpp"
@@ -22,6 +23,9 @@ constexpr const char* kMetaImage = "vae.image";  // "28x28"
 constexpr const char* kMetaHidden = "vae.hidden";  // "512,256"
 constexpr const char* kMetaLatent = "vae.latent";
 constexpr const char* kMetaLikelihood = "vae.likelihood";  // "bernoulli"
+// A label-conditioned model's (cvae.hpp): its number of classes and its classifier's hidden widths ("" for none).
+constexpr const char* kMetaClasses = "vae.classes";  // "10"
+constexpr const char* kMetaClassifierHidden = "vae.classifier_hidden";  // "512,256"
 
 // Tensors whose names start with this prefix are not parameters: they ride along in the model's file (the
 // studio's latent map, see latent_map.hpp) and are read and checked by their own module.
@@ -37,6 +41,11 @@ bool is_map_tensor(const std::string& name);
 Status model_from_st(const StFile& f, Vae& out);
 // The file for a model: its tensors in layout order and the metadata (architecture keys are set here).
 StFile model_to_st(const Vae& m, const Metadata& extra);
+// The same for a label-conditioned model (cvae.hpp): our metadata with vae.classes and vae.classifier_hidden, and
+// its tensors, the classifier's (classifier.fc1 ... classifier.out) included. model_from_st refuses such a file,
+// naming it, and cvae_from_st a plain one.
+Status cvae_from_st(const StFile& f, Cvae& out);
+StFile cvae_to_st(const Cvae& m, const Metadata& extra);
 
 Status model_parse(const uint8_t* bytes, size_t size, Vae& out, Metadata* meta);
 Status model_load(const std::string& path, Vae& out, Metadata* meta);
