@@ -1,13 +1,13 @@
-// The studio as a person meets it with their fingers, on three screens, each in a fresh headless Chromium
-// (WebGL2 on SwiftShader): a phone (390x844 CSS px at devicePixelRatio 3, touch, mobile) and two touch laptops
-// (1280x720 and 1440x900 at 2). All input is real touch through the DevTools protocol (page_driver.mjs's tap,
+// The studio as a person meets it with their fingers, on four screens, each in a fresh headless Chromium
+// (WebGL2 on SwiftShader): a phone (390x844 CSS px at devicePixelRatio 3, touch, mobile), a narrow one (360x740
+// at 3) and two touch laptops (1280x720 and 1440x900 at 2). All input is real touch through the DevTools protocol (page_driver.mjs's tap,
 // swipe and pinch), a frame after each event. On each screen: the page loads with its first-run hint and no
 // widget cut off at the sides; a "7" drawn with a finger is encoded and the hint goes; a swipe on a column's
-// empty part scrolls that column and draws nothing (on the phone: swiping down to the grid, and the section
+// empty part scrolls that column and draws nothing (in one column: swiping down to the grid, and the section
 // bar's buttons jumping to a section and back); a tapped grid cell is selected; a pinch zooms the grid and the
 // latent map and neither selects nor draws; a "(?)" opens its help on a tap and a tap elsewhere closes it; the
 // page itself never scrolls or zooms; the console stays free of errors. Screenshots go to --out.
-//   node web/tests/touch.mjs --site build-web/site [--out DIR] [--screens phone,1280x720,1440x900]
+//   node web/tests/touch.mjs --site build-web/site [--out DIR] [--screens phone,360x740@3,1280x720,1440x900]
 // --screens: any of phone and WxH (DPR 2, touch; WxH@R for devicePixelRatio R), comma-separated.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -23,7 +23,7 @@ const site = resolve(arg('site', join(here, '../../build-web/site')));
 const out = resolve(arg('out', join(site, '../screenshots')));
 const SECTIONS = ['draw', 'code', 'map', 'repair', 'grid', 'samples', 'morph', 'compare', 'models'];
 
-const screens = arg('screens', 'phone,1280x720,1440x900').split(',').map(name => {
+const screens = arg('screens', 'phone,360x740@3,1280x720,1440x900').split(',').map(name => {
   if (name === 'phone')
     return { name, viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, hasTouch: true, isMobile: true };
   const m = /^(\d+)x(\d+)(?:@(\d+(?:\.\d+)?))?$/.exec(name);
@@ -64,6 +64,8 @@ async function runScreen(server, screen) {
   const tag = `[${screen.name}]`;
   const { name, ...options } = screen;
   const vw = screen.viewport.width, vh = screen.viewport.height;
+  // One column where the window's content is narrower than the studio's two-column width (720 units).
+  const narrow = vw - 24 < 720;
   const { context, close } = await launchChromium(options);
   const errors = [];
   try {
@@ -98,7 +100,7 @@ async function runScreen(server, screen) {
     // widget, the canvas and the squares, and `avoid` px away from the point `from` if given.
     const columns = s => s.layout?.columns ?? 1;
     const columnOf = (s, w) => Math.min(columns(s) - 1, Math.max(0, Math.floor((w.x + w.w / 2) / vw * columns(s))));
-    const top = s => Math.max(0.12 * vh, ...SECTIONS.map(k => s.widgets[`section_${k}`]).filter(Boolean).map(w => w.y + w.h + 4));
+    const top = s => s.layout?.top ?? Math.max(0.12 * vh, ...SECTIONS.map(k => s.widgets[`section_${k}`]).filter(Boolean).map(w => w.y + w.h + 4));
     const quietSpot = (s, col, yLo, yHi, { fromBottom = true, from = null, avoid = 0 } = {}) => {
       const x0 = col * vw / columns(s), x1 = (col + 1) * vw / columns(s);
       const busy = [...Object.values(s.widgets), s.canvas].filter(Boolean);
@@ -118,7 +120,7 @@ async function runScreen(server, screen) {
     // `top` and the window's foot; the widget's rect on screen.
     // (On a wide screen a column at its top has nothing over it: the header is above its first widget.)
     const visible = (s, w) => w.x >= 0 && w.x + w.w <= vw && w.y + w.h <= vh &&
-                              (w.y >= top(s) || (!screen.isMobile && w.y >= 0 && !s.layout?.scroll[columnOf(s, w)]));
+                              (w.visible === true || (w.visible === undefined && w.y >= top(s)));
     // Until the columns stop moving (a flung column glides on for a moment after the finger lifts).
     const settle = async () => {
       let last = null;
@@ -167,10 +169,10 @@ async function runScreen(server, screen) {
       checkNew(`${tag} the first-run hint is shown`,
                () => check(need(s, 'hint') === true, `${tag} the first-run hint is shown`, `hint ${s.hint}`));
       const bar = SECTIONS.filter(k => s.widgets[`section_${k}`]);
-      const what = screen.isMobile ? `${tag} one column, with the section bar` : `${tag} side-by-side columns, no section bar`;
+      const what = narrow ? `${tag} one column, with the section bar` : `${tag} side-by-side columns, no section bar`;
       checkNew(what, () => {
         const columns = need(s, 'layout.columns');
-        check(screen.isMobile ? columns === 1 && bar.length === SECTIONS.length : columns >= 2 && bar.length === 0, what,
+        check(narrow ? columns === 1 && bar.length === SECTIONS.length : columns >= 2 && bar.length === 0, what,
               `${columns} column(s); section bar buttons: ${bar.join(', ') || 'none'}`);
       });
       checkNew(`${tag} every column starts at the top`, () => {
@@ -213,7 +215,7 @@ async function runScreen(server, screen) {
     await step('a swipe scrolls its column', async () => {
       let s = await state();
       const layout = need(s, 'layout');
-      if (screen.isMobile)
+      if (narrow)
         check(layout.scroll_max[0] > vh, `${tag} the one column is taller than the screen`, `scroll_max ${layout.scroll_max[0]}`);
       // The column with the most left to scroll (the phone's only one).
       const room = layout.scroll_max.map((m, c) => m - layout.scroll[c]);
@@ -241,8 +243,8 @@ async function runScreen(server, screen) {
       check(s.strokes === strokes, `${tag} the swipe draws nothing`, `strokes ${strokes} -> ${s.strokes}`);
     });
 
-    // The phone's section bar: a tap jumps to a section (Models, at the foot), another back to the top (Draw).
-    if (screen.isMobile) {
+    // The one column's section bar: a tap jumps to a section (Models, at the foot), another back to the top (Draw).
+    if (narrow) {
       await step('the section bar jumps to a section and back', async () => {
         let s = await state();
         const bar0 = needWidget(s, 'section_draw'), scroll0 = need(s, 'layout.scroll')[0];

@@ -72,20 +72,26 @@ void panel_draw(Shared& s, MorphPanel& p, const Space& space) {
   section("Morph between A and B");
   for (int k = 0; k < 2; ++k) {
     Slot& slot = k == 0 ? s.slot_a : s.slot_b;
+    const std::string label = std::string(k == 0 ? "A: " : "B: ") + (slot.what.empty() ? "empty" : slot.what);
+    if (k == 1) {  // B beside A where it fits (a phone puts it under)
+      const float w = 56 + ImGui::GetStyle().ItemSpacing.x +
+                      std::max(ImGui::CalcTextSize(label.c_str()).x, button_width("From drawing"));
+      if (ImGui::GetItemRectMax().x + 24 + w <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x)
+        ImGui::SameLine(0, 24);
+    }
     ImGui::PushID(k);
     ImGui::BeginGroup();
     show_texture(k == 0 ? p.slot_a : p.slot_b, 56, 56);
     ImGui::EndGroup();
     ImGui::SameLine();
     ImGui::BeginGroup();
-    ImGui::Text("%s: %s", k == 0 ? "A" : "B", slot.what.empty() ? "empty" : slot.what.c_str());
+    ImGui::TextUnformatted(label.c_str());
     ImGui::BeginDisabled(s.analysis.empty);
     if (ImGui::Button("From drawing")) app_slot_from_drawing(s, slot);
     note_item(s, k == 0 ? "a_from_drawing" : "b_from_drawing");
     ImGui::EndDisabled();
     ImGui::EndGroup();
     ImGui::PopID();
-    if (k == 0) ImGui::SameLine(0, 24);
   }
   if (p.images.empty()) {
     ImGui::TextColored(kDimText, "Fill A and B from the drawing, a sample or a grid cell.");

@@ -34,7 +34,7 @@ void panel_draw(Shared& s, SamplesPanel& p, const Space& space) {
   ImGui::SliderFloat("Temperature", &p.temperature, 0.1f, 2.0f, "%.2f");
   note_item(s, "temperature");
   help_marker(s, "samples", "z ~ N(0, t² I): below 1 the samples are more typical, above 1 more varied.");
-  ImGui::SameLine();
+  same_line_if_fits(button_width("New samples"));
   if (ImGui::Button("New samples")) ++p.seed;
   note_item(s, "new_samples");
   const int cols = sheet_cols(p.count);
