@@ -307,3 +307,49 @@ TEST_CASE("every shipped model gives the test-set ELBO and terms its file record
   }
   CHECK(found == 3);
 }
+
+TEST_CASE("a conditional model trains: its classifier learns the labels, resume is exact, the file loads") {
+  if (!have_mnist()) FAIL("MNIST is missing: run ./studio.sh setup");
+  TrainConfig whole = small_run("cvae-whole");
+  whole.classes = 10;
+  whole.classifier_hidden = {64};
+  std::vector<EpochReport> reps;
+  REQUIRE(train_run(whole, [&reps](const EpochReport& r) { reps.push_back(r); }).ok());
+  REQUIRE(reps.size() == 3);
+  CHECK(reps[2].val_elbo > reps[0].val_elbo + 5.0);
+  CHECK(reps[2].train_ce < reps[0].train_ce);
+  CHECK(reps[2].val_error < 0.25);  // 1,000 training images, 3 epochs: far below chance (0.9)
+  StFile f;
+  REQUIRE(st_load(whole.out, f).ok());
+  Cvae m;
+  REQUIRE(cvae_from_st(f, m).ok());
+  CHECK(m.C == 10);
+  CHECK(m.net.arch.describe() == "784-64-[4]-64-784");
+  Vae plain;
+  CHECK_FALSE(model_from_st(f, plain).ok());
+  Vae net;  // what `vae info` reads: the net, its classifier's layers in the layout
+  REQUIRE(checkpoint_model_set(f, "", false, net).ok());
+  CHECK(net.layout.cls_out.out == 10);
+  StFile ck;
+  REQUIRE(st_load(whole.checkpoint, ck).ok());
+  for (const char* set : kCheckpointSets) CHECK(checkpoint_model_set(ck, set, true, net).ok());
+
+  TrainConfig part = small_run("cvae-part");
+  part.classes = 10;
+  part.classifier_hidden = {64};
+  part.stop_after_epochs = 2;
+  REQUIRE(train_run(part, nullptr).ok());
+  part.stop_after_epochs = 0;
+  part.resume = true;
+  REQUIRE(train_run(part, nullptr).ok());
+  StFile g;
+  REQUIRE(st_load(part.out, g).ok());
+  Cvae resumed;
+  REQUIRE(cvae_from_st(g, resumed).ok());
+  CHECK(resumed.net.params == m.net.params);
+
+  TrainConfig bad = small_run("cvae-bad");
+  bad.classes = 5;  // MNIST has labels up to 9
+  const Status s = train_run(bad, nullptr);
+  CHECK(s.message().find("has label") != std::string::npos);
+}

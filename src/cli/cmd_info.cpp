@@ -22,10 +22,17 @@ int run_info(Args& a) {
     if (s && checkpoint) s = vae::checkpoint_model_set(f, set, true, other);
   }
   std::printf("file        %s\n", path.c_str());
-  if (s)
+  if (s && !m.layout.cls.empty()) {  // a label-conditioned model (cvae.hpp)
+    std::string cls = std::to_string(m.arch.D);
+    for (const vae::Linear& L : m.layout.cls) cls += "-" + std::to_string(L.out);
+    std::printf("model       %s conditioned on %d labels (encoder q(z|x,y), decoder p(x|z,y)), classifier q(y|x) "
+                "%s-%d, %s parameters\n", m.arch.describe().c_str(), m.layout.cls_out.out, cls.c_str(),
+                m.layout.cls_out.out, thousands(double(vae::layout_parameter_count(m.layout))).c_str());
+  } else if (s) {
     std::printf("model       %s, %s parameters\n", m.arch.describe().c_str(), thousands(double(vae::layout_parameter_count(m.layout))).c_str());
-  else
+  } else {
     std::printf("model       not a loadable VAE: %s\n", s.message().c_str());
+  }
   if (s && !vae::meta_is_ours(f.metadata)) {
     // A PyTorch state dict: what the file does not say is reported absent, never filled in.
     std::printf("source      a plain state dict (no VAE Studio metadata): architecture read from the tensors' names "

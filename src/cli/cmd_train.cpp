@@ -30,17 +30,32 @@ int run_train(Args& a) {
   c.out_dtype = a.choice("dtype", {"f32", "f16"}) == "f16" ? vae::DType::F16 : vae::DType::F32;
   c.checkpoint = a.has("checkpoint") ? out_path("train", a, "checkpoint", {"out"}) : c.out + ".ckpt.safetensors";
   c.resume = a.has("resume");
+  if (a.has("conditional")) {
+    c.classes = 10;  // MNIST's and Fashion-MNIST's labels; train_run checks every label against it
+    if (!vae::parse_int_list(a.str("classifier-hidden"), 1, 65536, c.classifier_hidden))
+      a.fail("classifier-hidden", "comma-separated layer sizes such as 512,256");
+    c.class_weight = float(a.real("class-weight", 0.0, 1e6));
+  }
   c.command = g_command;
   // The input size comes from the data set (28x28 for both MNIST and Fashion-MNIST); train_run checks it.
-  std::printf("training %s on %s: %s, %d epochs, batch %d, lr %g -> %g, KL warm-up %d epochs, %s, seed %llu\n",
-              c.arch.describe().c_str(), c.dataset.c_str(), c.out.c_str(), c.epochs, c.batch, double(c.lr),
-              double(c.lr_final), c.warmup_epochs, c.binarize ? "dynamic binarisation" : "grey targets",
-              (unsigned long long)c.seed);
+  std::string classifier;  // "784-512-256-10"
+  for (int n : c.classifier_hidden) classifier += "-" + std::to_string(n);
+  classifier = std::to_string(c.arch.D) + classifier + "-" + std::to_string(c.classes);
+  std::printf("training %s%s on %s: %s, %d epochs, batch %d, lr %g -> %g, KL warm-up %d epochs, %s, seed %llu\n",
+              c.arch.describe().c_str(),
+              c.classes ? (" conditioned on " + std::to_string(c.classes) + " labels, classifier " + classifier).c_str()
+                        : "",
+              c.dataset.c_str(), c.out.c_str(), c.epochs, c.batch, double(c.lr), double(c.lr_final), c.warmup_epochs,
+              c.binarize ? "dynamic binarisation" : "grey targets", (unsigned long long)c.seed);
   std::fflush(stdout);
-  Status s = vae::train_run(c, [](const vae::EpochReport& r) {
-    std::printf("epoch %4d/%d  train %8.3f (rec %7.3f kl %6.3f)  val %8.3f (rec %7.3f kl %6.3f)  beta %.2f  lr %.2e  "
-                "%s img/s  %5.1fs  left %s%s%s\n",
-                r.epoch, r.epochs, r.train_elbo, r.train_rec, r.train_kl, r.val_elbo, r.val_rec, r.val_kl, r.beta,
+  const bool conditional = c.classes > 0;
+  Status s = vae::train_run(c, [conditional](const vae::EpochReport& r) {
+    char cls[64] = "";
+    if (conditional)  // the classifier's cross-entropy (training) and error (validation)
+      std::snprintf(cls, sizeof cls, "  ce %.4f  val error %.2f%%", r.train_ce, 100 * r.val_error);
+    std::printf("epoch %4d/%d  train %8.3f (rec %7.3f kl %6.3f)  val %8.3f (rec %7.3f kl %6.3f)%s  beta %.2f  "
+                "lr %.2e  %s img/s  %5.1fs  left %s%s%s\n",
+                r.epoch, r.epochs, r.train_elbo, r.train_rec, r.train_kl, r.val_elbo, r.val_rec, r.val_kl, cls, r.beta,
                 double(r.lr), thousands(r.images_per_s).c_str(), r.seconds, duration(r.eta_seconds).c_str(),
                 r.best ? "  *best" : "", r.resumed ? "  (resumed)" : "");
     std::fflush(stdout);
@@ -69,7 +84,12 @@ Command command_train() {
            {"out", "PATH", "mnist-z2.safetensors", "where the best model goes"},
            {"dtype", "TYPE", "f32", "weights in the output file: f32 or f16"},
            {"checkpoint", "PATH", nullptr, "checkpoint file (default: OUT.ckpt.safetensors)"},
-           {"resume", nullptr, nullptr, "continue from the checkpoint if it exists"}},
+           {"resume", nullptr, nullptr, "continue from the checkpoint if it exists"},
+           {"conditional", nullptr, nullptr,
+            "a label-conditioned model (Kingma et al. 2014, M2 with every label known): encoder q(z|x,y), decoder "
+            "p(x|z,y), and a classifier q(y|x) trained beside them"},
+           {"classifier-hidden", "H,H", "512,256", "with --conditional: the classifier's hidden sizes"},
+           {"class-weight", "X", "1", "with --conditional: the weight of the classifier's cross-entropy"}},
           run_train};
 }
 

@@ -125,6 +125,12 @@ Status arch_from_meta(const StFile& f, Arch& a) {
 
 }  // namespace
 
+std::string int_list_str(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
 bool meta_is_ours(const Metadata& meta) { return meta_get(meta, kMetaFormat) == "vae-studio/1"; }
 
 namespace {
@@ -203,11 +209,9 @@ Status cvae_from_st(const StFile& f, Cvae& out) {
 }
 
 StFile cvae_to_st(const Cvae& m, const Metadata& extra) {
-  std::string cls;
-  for (size_t i = 0; i < m.classifier_hidden.size(); ++i) cls += (i ? "," : "") + std::to_string(m.classifier_hidden[i]);
   Metadata meta = extra;
   meta_set(meta, kMetaClasses, std::to_string(m.C));
-  meta_set(meta, kMetaClassifierHidden, cls);
+  meta_set(meta, kMetaClassifierHidden, int_list_str(m.classifier_hidden));
   return model_to_st(m.net, meta);
 }
 
@@ -216,9 +220,7 @@ StFile model_to_st(const Vae& m, const Metadata& extra) {
   f.set_meta(kMetaFormat, "vae-studio/1");
   f.set_meta(kMetaInput, std::to_string(m.arch.D));
   f.set_meta(kMetaImage, std::to_string(m.arch.image_rows) + "x" + std::to_string(m.arch.image_cols));
-  std::string hidden;
-  for (size_t i = 0; i < m.arch.hidden.size(); ++i) hidden += (i ? "," : "") + std::to_string(m.arch.hidden[i]);
-  f.set_meta(kMetaHidden, hidden);
+  f.set_meta(kMetaHidden, int_list_str(m.arch.hidden));
   f.set_meta(kMetaLatent, std::to_string(m.arch.Z));
   f.set_meta(kMetaLikelihood, "bernoulli");
   for (const auto& kv : extra) f.set_meta(kv.first, kv.second);

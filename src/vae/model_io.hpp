@@ -61,5 +61,7 @@ void meta_set(Metadata& meta, const std::string& key, const std::string& value);
 // Strict parsers for metadata values: the whole string must be the number.
 bool parse_int(const std::string& s, long long lo, long long hi, long long& out);
 bool parse_int_list(const std::string& s, long long lo, long long hi, std::vector<int>& out);
+// Its inverse: "512,256" ("" for none).
+std::string int_list_str(const std::vector<int>& v);
 
 }  // namespace vae

@@ -107,6 +107,10 @@ Status checkpoint_write(const std::string& path, const TrainConfig& cfg, const T
   meta_set(meta, "checkpoint.best_epoch", std::to_string(st.best_epoch));
   meta_set(meta, "checkpoint.best_val_elbo", std::isfinite(st.best_val) ? fmt_double(st.best_val) : "none");
   StFile f = model_to_st(st.model, meta);
+  if (cfg.classes > 0) {  // a conditional model's: its classes and classifier, as in its model file
+    f.set_meta(kMetaClasses, std::to_string(cfg.classes));
+    f.set_meta(kMetaClassifierHidden, int_list_str(cfg.classifier_hidden));
+  }
   add_slots(f, st.model.layout, kCheckpointAdamM, st.adam_m);
   add_slots(f, st.model.layout, kCheckpointAdamV, st.adam_v);
   add_slots(f, st.model.layout, kCheckpointBest, st.best);
@@ -160,7 +164,13 @@ Status checkpoint_model_set(const StFile& f, const std::string& prefix, bool che
       part.tensors.back().name = t.name.substr(prefix.size());
     }
   }
-  const Status s = model_from_st(part, m);
+  Status s = Status::success();
+  if (f.meta(kMetaClasses).empty()) {
+    s = model_from_st(part, m);
+  } else {  // a conditional model's: its net, the classifier's tensors included
+    Cvae c;
+    if ((s = cvae_from_st(part, c))) m = std::move(c.net);
+  }
   return s || prefix.empty() ? s : Status::error("checkpoint set " + prefix + "*: " + s.message());
 }
 
@@ -172,6 +182,8 @@ double train_flops_per_image(const Layout& lay) {
   add(lay.enc_logvar, true);
   for (const Linear& L : lay.dec) add(L, true);
   add(lay.dec_out, true);
+  for (size_t i = 0; i < lay.cls.size(); ++i) add(lay.cls[i], i > 0);
+  if (!lay.cls.empty()) add(lay.cls_out, true);
   return f;
 }
 
@@ -181,6 +193,10 @@ std::string train_signature(const TrainConfig& c) {
                   " warmup=" + std::to_string(c.warmup_epochs) + " binarize=" + (c.binarize ? "1" : "0") +
                   " val=" + std::to_string(c.val_count) + " seed=" + std::to_string(c.seed);
   if (c.train_limit > 0) s += " limit=" + std::to_string(c.train_limit);
+  if (c.classes > 0) {
+    s += " classes=" + std::to_string(c.classes) + " classifier=" + int_list_str(c.classifier_hidden) +
+         " class_weight=" + fmt_double(c.class_weight);
+  }
   return s;
 }
 
@@ -209,6 +225,38 @@ ElboSum eval_elbo(const Vae& m, const float* images, int count, uint64_t seed, i
   });
   ElboSum total;
   for (const ElboSum& s : shard_sum) total += s;
+  return total;
+}
+
+CvaeSum eval_cvae(const Cvae& m, const float* images, const uint8_t* labels, int count, uint64_t seed, int threads) {
+  const int D = m.net.arch.D, Z = m.net.arch.Z;
+  CvaeSum shard_sum[kShards];
+  parallel_run(kShards, threads, [&](int sh) {
+    const int begin = int(long(count) * sh / kShards), end = int(long(count) * (sh + 1) / kShards);
+    CvaeWorkspaceT<float> ws;
+    Matrix eps;
+    std::vector<int> y;
+    for (int b0 = begin; b0 < end; b0 += 256) {
+      const int n = std::min(256, end - b0);
+      Eigen::Map<const Matrix> X(images + size_t(b0) * D, D, n);
+      eps.resize(Z, n);
+      y.assign(labels + b0, labels + b0 + n);
+      for (int j = 0; j < n; ++j) {
+        Pcg32 rng(prng_mix(seed, size_t(b0 + j)), kStreamEval);
+        for (int d = 0; d < Z; ++d) eps(d, j) = rng.normal();
+      }
+      const CvaeSum c = cvae_forward(m, X, y, eps, ws);
+      shard_sum[sh].elbo += c.elbo;
+      shard_sum[sh].ce += c.ce;
+      shard_sum[sh].correct += c.correct;
+    }
+  });
+  CvaeSum total;
+  for (const CvaeSum& c : shard_sum) {
+    total.elbo += c.elbo;
+    total.ce += c.ce;
+    total.correct += c.correct;
+  }
   return total;
 }
 
@@ -319,8 +367,19 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
   const long steps_per_epoch = n_train / B;
   const long total_steps = steps_per_epoch * cfg.epochs;
 
+  const bool conditional = cfg.classes > 0;
+  if (conditional) {
+    if (cfg.classes > 1000 || cfg.class_weight < 0.f || !std::isfinite(cfg.class_weight))
+      return Status::error("conditional options out of range (classes 2..1000, class weight >= 0)");
+    for (int i = 0; i < ds.count; ++i)
+      if (ds.labels[size_t(i)] >= cfg.classes)
+        return Status::error(ds.name + ": image " + std::to_string(i) + " has label " + std::to_string(ds.labels[size_t(i)]) +
+                             ", out of range for " + std::to_string(cfg.classes) + " classes");
+  }
   TrainState st;
-  st.model = vae_make(cfg.arch, cfg.seed);
+  // A conditional model trains as its net: one flat buffer for the encoder, the decoder and the classifier.
+  Cvae cvae = conditional ? cvae_make(cfg.arch, cfg.classes, cfg.classifier_hidden, cfg.seed) : Cvae{};
+  st.model = conditional ? cvae.net : vae_make(cfg.arch, cfg.seed);
   {
     // Start the decoder's output bias at the logit of each pixel's mean over the training images.
     Eigen::VectorXd mean = Eigen::VectorXd::Zero(D);
@@ -353,6 +412,8 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
   const size_t P = st.model.layout.total;
   std::vector<Buffer<float>> grads(kShards, Buffer<float>(P));
   std::vector<Workspace> ws(kShards);
+  std::vector<CvaeWorkspaceT<float>> cws(conditional ? kShards : 0);
+  std::vector<std::vector<int>> labels(kShards);
   Matrix X(D, B), eps(Z, B);
   std::vector<int> order(static_cast<size_t>(n_train));
   int epochs_this_call = 0;
@@ -368,14 +429,18 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
     for (int i = n_train - 1; i > 0; --i) std::swap(order[size_t(i)], order[shuffle_rng.below(uint32_t(i + 1))]);
 
     ElboSum train_sum;
+    double train_ce = 0;
     float lr = cfg.lr, beta = 1.f;
     for (long k = 0; k < steps_per_epoch; ++k) {
       const long step = st.step + 1;
       lr = lr_at(cfg, step, total_steps);
       beta = beta_at(cfg, step, steps_per_epoch);
       ElboSum shard_sum[kShards];
+      double shard_ce[kShards] = {0, 0};
+      if (conditional) cvae.net.params.swap(st.model.params);  // the weights, lent to the conditional model
       parallel_run(kShards, threads, [&](int sh) {
         const int c0 = B * sh / kShards, n = B * (sh + 1) / kShards - c0;
+        labels[size_t(sh)].clear();
         // The batch's images (binarised afresh) and noise; image b of step t draws from stream (seed, t, b).
         for (int b = c0; b < c0 + n; ++b) {
           Pcg32 rng(prng_mix(prng_mix(cfg.seed, uint64_t(step)), uint64_t(b)), kStreamBatch);
@@ -385,12 +450,23 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
           else
             for (int d = 0; d < D; ++d) X(d, b) = img[d];
           for (int d = 0; d < Z; ++d) eps(d, b) = rng.normal();
+          if (conditional) labels[size_t(sh)].push_back(ds.labels[size_t(order[size_t(k * B + b)])]);
+        }
+        if (conditional) {
+          const CvaeSum c = cvae_forward(cvae, X.middleCols(c0, n), labels[size_t(sh)], eps.middleCols(c0, n), cws[size_t(sh)]);
+          cvae_backward(cvae, X.middleCols(c0, n), labels[size_t(sh)], beta, cfg.class_weight, 1.f / float(B),
+                        cws[size_t(sh)], grads[size_t(sh)].data());
+          shard_sum[sh] = c.elbo;
+          shard_ce[sh] = c.ce;
+          return;
         }
         shard_sum[sh] = vae_forward(st.model, X.middleCols(c0, n), eps.middleCols(c0, n), ws[size_t(sh)]);
         vae_backward(st.model, X.middleCols(c0, n), beta, 1.f / float(B), ws[size_t(sh)], grads[size_t(sh)].data());
       });
+      if (conditional) cvae.net.params.swap(st.model.params);
       ElboSum batch_sum;
       for (const ElboSum& e : shard_sum) batch_sum += e;
+      train_ce += shard_ce[0] + shard_ce[1];
       if (!std::isfinite(batch_sum.rec) || !std::isfinite(batch_sum.kl))
         return Status::error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(step) +
                              ": the loss is not finite (rec " + fmt_double(batch_sum.rec / B) + ", KL " +
@@ -420,8 +496,19 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
     rep.train_rec = train_sum.rec / train_sum.count;
     rep.train_kl = train_sum.kl / train_sum.count;
     rep.train_elbo = train_sum.elbo() / train_sum.count;
+    rep.train_ce = train_ce / std::max(1, train_sum.count);
     if (n_val > 0) {
-      const ElboSum v = eval_elbo(st.model, val.data(), n_val, prng_mix(cfg.seed, kStreamVal + 1), threads);
+      ElboSum v;
+      if (conditional) {
+        cvae.net.params.swap(st.model.params);
+        const CvaeSum c = eval_cvae(cvae, val.data(), &ds.labels[size_t(ds.count - n_val)], n_val,
+                                    prng_mix(cfg.seed, kStreamVal + 1), threads);
+        cvae.net.params.swap(st.model.params);
+        v = c.elbo;
+        rep.val_error = 1.0 - double(c.correct) / n_val;
+      } else {
+        v = eval_elbo(st.model, val.data(), n_val, prng_mix(cfg.seed, kStreamVal + 1), threads);
+      }
       rep.val_rec = v.rec / n_val;
       rep.val_kl = v.kl / n_val;
       rep.val_elbo = v.elbo() / n_val;
@@ -460,7 +547,10 @@ Status train_run(const TrainConfig& cfg, const std::function<void(const EpochRep
   meta_set(meta, "train.images", std::to_string(n_train));
   meta_set(meta, "train.best_epoch", std::to_string(st.best_epoch));
   if (n_val > 0) meta_set(meta, "train.val_elbo", fmt_double(st.best_val));
-  return model_save(cfg.out, best, meta, cfg.out_dtype);
+  if (!conditional) return model_save(cfg.out, best, meta, cfg.out_dtype);
+  cvae.net.params = best.params;
+  meta_set(meta, "train.class_weight", fmt_double(cfg.class_weight));
+  return st_save(cfg.out, cvae_to_st(cvae, meta), cfg.out_dtype);
 }
 
 }  // namespace vae

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vae/cvae.hpp"
 #include "vae/idx.hpp"
 #include "vae/model.hpp"
 #include "vae/model_io.hpp"
@@ -20,6 +21,12 @@ struct TrainConfig {
   std::string data_dir;           // empty: the data set's default location
   std::string root = ".";         // project root, for the default MNIST location
   Arch arch;
+  // A label-conditioned model (cvae.hpp) when classes > 0: the data set's labels condition the encoder and the
+  // decoder, and the classifier q(y|x) (classifier_hidden) is trained beside them, its cross-entropy weighted by
+  // class_weight (Kingma et al. 2014's alpha, per image).
+  int classes = 0;
+  std::vector<int> classifier_hidden = {512, 256};
+  float class_weight = 1.f;
   int epochs = 100;
   int batch = 100;
   float lr = 1e-3f;
@@ -46,7 +53,8 @@ constexpr const char* kCheckpointBest = "best.";
 constexpr const char* kCheckpointSets[3] = {kCheckpointAdamM, kCheckpointAdamV, kCheckpointBest};
 
 // The model in f under a prefix: "" for a model file's weights (or a checkpoint's, leaving out its prefixed
-// sets when `checkpoint`), or one of kCheckpointSets. An error names the set.
+// sets when `checkpoint`), or one of kCheckpointSets. An error names the set. A conditional model's (vae.classes
+// in the metadata) comes as its net: its layout holds the classifier too (Layout::cls).
 Status checkpoint_model_set(const StFile& f, const std::string& prefix, bool checkpoint, Vae& m);
 
 // Floating-point operations of one training step per image: forward 2*in*out per layer; backward 2*in*out for
@@ -60,6 +68,7 @@ struct EpochReport {
   int epoch = 0, epochs = 0;  // 1-based epoch just finished, of epochs
   double train_elbo = 0, train_rec = 0, train_kl = 0;  // per image, nats, averaged over the epoch (beta = 1)
   double val_elbo = 0, val_rec = 0, val_kl = 0;
+  double train_ce = 0, val_error = 0;  // a conditional model's: cross-entropy per image, classification error
   double images_per_s = 0;
   double seconds = 0;       // this epoch
   double eta_seconds = 0;   // estimated for the remaining epochs
@@ -90,6 +99,10 @@ struct ElboEstimate {
   double standard_error() const;
 };
 ElboEstimate eval_elbo_samples(const Vae& m, const float* images, int count, int S, uint64_t seed, int threads);
+
+// A conditional model's one-sample ELBO of log p(x|y) and its classifier's cross-entropy and hits over images with
+// their labels, the noise drawn as eval_elbo's.
+CvaeSum eval_cvae(const Cvae& m, const float* images, const uint8_t* labels, int count, uint64_t seed, int threads);
 
 // Importance-weighted log p(x) per image with K samples (Burda et al. 2015); images must be binary.
 void eval_iwae(const Vae& m, const float* images, int count, int K, uint64_t seed, int threads,
