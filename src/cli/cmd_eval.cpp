@@ -39,6 +39,51 @@ std::string estimate_text(int samples, double se) {
   return buf;
 }
 
+// A label-conditioned model (cvae.hpp) on the images with their labels: its classifier's error, and with K > 0
+// -log p(x|y) by the importance-weighted bound of the plain model it is for label y (cvae_for_label), the same K
+// draws for every label; -log p(x) = -log sum_y p(x|y) p(y) with p(y) = 1/C; and the generative classifier
+// argmax_y log p(x|y) (Bayes' rule with the uniform prior) with its error.
+void eval_conditional(const vae::Cvae& m, const std::vector<float>& bin, const uint8_t* labels, int n, int K,
+                      uint64_t seed, int threads) {
+  const int D = m.net.arch.D;
+  vae::CvaeWorkspaceT<float> ws;
+  int wrong = 0;
+  for (int b0 = 0; b0 < n; b0 += 500) {
+    const int k = std::min(500, n - b0);
+    vae::cvae_classify(m, Eigen::Map<const vae::Matrix>(bin.data() + size_t(b0) * D, D, k), ws);
+    for (int j = 0; j < k; ++j) {
+      Eigen::Index best = 0;
+      ws.cls_logits.col(j).maxCoeff(&best);
+      wrong += int(best) != labels[b0 + j];
+    }
+  }
+  std::printf("classifier  q(y|x) error %.2f%% (%d of %d), binarised images\n", 100.0 * wrong / n, wrong, n);
+  if (K <= 0) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::vector<double>> lp(size_t(m.C));  // log p(x|y) per label, per image
+  for (int y = 0; y < m.C; ++y)
+    vae::eval_iwae(vae::cvae_for_label(m, y), bin.data(), n, K, seed, threads, lp[size_t(y)], [n, y, &m](int done) {
+      std::fprintf(stderr, "\r  importance sampling: label %d of %d, %d/%d images", y + 1, m.C, done, n);
+    });
+  std::fprintf(stderr, "\n");
+  double nll_y = 0, nll = 0;
+  int gen_wrong = 0;
+  for (int i = 0; i < n; ++i) {
+    double top = -INFINITY, sum = 0;
+    int arg = 0;
+    for (int y = 0; y < m.C; ++y)
+      if (lp[size_t(y)][size_t(i)] > top) top = lp[size_t(y)][size_t(i)], arg = y;
+    for (int y = 0; y < m.C; ++y) sum += std::exp(lp[size_t(y)][size_t(i)] - top);
+    nll_y -= lp[labels[i]][size_t(i)];
+    nll -= top + std::log(sum) - std::log(double(m.C));
+    gen_wrong += arg != labels[i];
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("NLL         -log p(x|y) %.3f nats, -log p(x) %.3f nats (importance-weighted bound, K = %d, binarised, "
+              "%.0fs)\n", nll_y / n, nll / n, K, secs);
+  std::printf("generative  argmax_y log p(x|y) error %.2f%% (%d of %d)\n", 100.0 * gen_wrong / n, gen_wrong, n);
+}
+
 int run_eval(Args& a) {
   // Option values first: a usage error is reported before anything is loaded.
   const std::string split = a.choice("split", {"test", "train"});
@@ -51,6 +96,20 @@ int run_eval(Args& a) {
   const int samples = a.has("samples") ? int(a.integer("samples", 1, 100000)) : 0;
   vae::Metadata meta;
   const std::string path = a.str("model");
+  vae::StFile file;
+  if (Status s = vae::st_load(path, file); !s) die("eval", s);
+  if (!file.meta(vae::kMetaClasses).empty()) {  // a label-conditioned model: its own figures
+    vae::Cvae cm;
+    if (Status s = vae::cvae_from_st(file, cm); !s) die("eval", s.with_context(path));
+    vae::Dataset ds = load_data("eval", a, split);
+    const int n = limit > 0 ? std::min(ds.count, limit) : ds.count;
+    std::vector<float> bin(size_t(n) * size_t(ds.pixels()));
+    vae::binarize(ds.images.data(), bin.size(), bin_seed, bin.data());
+    std::printf("model       %s  %s conditioned on %d labels\ndata        %s, %d images, binarised with seed %llu\n",
+                path.c_str(), cm.net.arch.describe().c_str(), cm.C, ds.name.c_str(), n, (unsigned long long)bin_seed);
+    eval_conditional(cm, bin, ds.labels.data(), n, K, seed, threads);
+    return 0;
+  }
   vae::Vae m = load_model("eval", path, &meta);
   vae::Dataset ds = load_data("eval", a, split);
   if (ds.pixels() != m.arch.D) die("eval", Status::error(ds.name + " images have " + std::to_string(ds.pixels()) +

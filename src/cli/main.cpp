@@ -17,6 +17,7 @@ Command command_pca();
 Command command_compare();
 Command command_restore();
 Command command_digits();
+Command command_analogies();
 }  // namespace cli
 
 int main(int argc, char** argv) {
@@ -25,6 +26,6 @@ int main(int argc, char** argv) {
   // and its file in CMakeLists.txt.
   const std::vector<Command> commands = {command_train(), command_eval(), command_sample(), command_grid(),
                                          command_reconstruct(), command_map(), command_pca(), command_compare(), command_restore(),
-                                         command_digits(), command_info(), command_bench()};
+                                         command_digits(), command_analogies(), command_info(), command_bench()};
   return cli_run(commands, argc, argv);
 }

@@ -153,6 +153,8 @@ def main():
         ('malformed classifier sizes', ['train', '--conditional', '--classifier-hidden', '64,'], [], 2,
          '--classifier-hidden "64,"'),
         ('negative class weight', ['train', '--conditional', '--class-weight', '-1'], [], 2, '--class-weight "-1"'),
+        ('analogies of a plain model', ['analogies', '--model', 'model.safetensors', '--root', root],
+         ['model.safetensors'], 1, 'not a label-conditioned model: no vae.classes in its metadata'),
         ('same grid dimension twice', ['grid', '--dims', '0,0'], [], 2, 'two different latent dimensions'),
         ('grid dimension past the latent size', ['grid', '--model', 'model.safetensors', '--dims', '0,5'],
          ['model.safetensors'], 2, 'below 2'),
