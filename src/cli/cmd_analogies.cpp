@@ -1,10 +1,12 @@
 // `vae analogies`: test digits each redrawn as every label by a label-conditioned model (Kingma, Rezende, Mohamed
 // & Welling 2014, Fig. 1): the style code z is the posterior mean of q(z|x, y) for the digit's own label (or the
 // classifier's guess), decoded with each label in turn. One PNG sheet: the test digit, then labels 0 .. C-1.
+#include <algorithm>
 #include <cstdio>
 
 #include "common.hpp"
 #include "vae/cvae.hpp"
+#include "vae/infer.hpp"
 #include "vae/model_io.hpp"
 
 namespace cli {
@@ -30,30 +32,28 @@ int run_analogies(Args& a) {
   if (first + n > ds.count)
     a.fail("first", "a first image from 0 to " + std::to_string(ds.count - n) + " (" + std::to_string(ds.count) +
                         " test images, " + std::to_string(n) + " asked for)");
-  std::vector<vae::Vae> views;  // the plain model for each label
-  for (int y = 0; y < m.C; ++y) views.push_back(vae::cvae_for_label(m, y));
+  const vae::CvaeInfer packed = vae::infer_make_conditional(m);
+  vae::InferScratch scratch;
+  const float* X = ds.image(first);
+  std::vector<int> y(ds.labels.begin() + first, ds.labels.begin() + first + n);
+  if (predicted) {
+    std::vector<float> probs(size_t(m.C) * size_t(n));
+    vae::infer_classify(packed, X, n, probs.data(), scratch);
+    for (int i = 0; i < n; ++i)
+      y[size_t(i)] = int(std::max_element(probs.begin() + i * m.C, probs.begin() + (i + 1) * m.C) -
+                         (probs.begin() + i * m.C));
+  }
+  for (int i = 0; i < n; ++i)
+    if (y[size_t(i)] >= m.C)
+      die("analogies", Status::error(ds.name + " image " + std::to_string(first + i) + " has label " +
+                                     std::to_string(y[size_t(i)]) + ", the model knows labels 0-" + std::to_string(m.C - 1)));
+  std::vector<float> drawn(size_t(n) * size_t(m.C) * size_t(D));
+  vae::infer_analogies(packed, X, y.data(), n, drawn.data(), scratch);
 
   TileSheet sheet(n, m.C + 1, m.net.arch.image_rows, m.net.arch.image_cols, 2);
-  vae::Workspace ws;
-  vae::CvaeWorkspaceT<float> cws;
-  vae::Matrix probs;
   for (int i = 0; i < n; ++i) {
-    const float* img = ds.image(first + i);
-    const Eigen::Map<const vae::Matrix> x(img, D, 1);
-    int y = ds.labels[size_t(first + i)];
-    if (predicted) {
-      vae::cvae_classify(m, x, cws);
-      Eigen::Index best = 0;
-      cws.cls_logits.col(0).maxCoeff(&best);
-      y = int(best);
-    }
-    vae::vae_encode(views[size_t(y)], x, ws);
-    const vae::Matrix z = ws.mu;  // the style, read with label y
-    sheet.put(i, 0, img);
-    for (int t = 0; t < m.C; ++t) {
-      vae::vae_decode(views[size_t(t)], z, ws, probs);
-      sheet.put(i, t + 1, probs.data());
-    }
+    sheet.put(i, 0, ds.image(first + i));
+    for (int t = 0; t < m.C; ++t) sheet.put(i, t + 1, drawn.data() + (size_t(i) * m.C + size_t(t)) * D);
   }
   write_png("analogies", out, sheet);
   std::printf("wrote %s: %d test digits from #%d (left), each redrawn as labels 0-%d with its style read with %s\n",

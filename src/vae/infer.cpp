@@ -2,6 +2,7 @@
 #include "vae/infer.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace vae {
 
@@ -91,6 +92,77 @@ void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, siz
     logits.resize(D, z.cols());
     infer_decode(m, z.data(), int(z.cols()), logits.data(), s, true);
   }, out);
+}
+
+CvaeInfer infer_make_conditional(const Cvae& m) {
+  CvaeInfer r;
+  r.net = infer_make(m.net);
+  r.C = m.C;
+  for (const Linear& L : m.net.layout.cls) r.cls.push_back(pack(m.net, L));
+  r.cls_out = pack(m.net, m.net.layout.cls_out);
+  return r;
+}
+
+void infer_classify(const CvaeInfer& m, const float* X, int B, float* probs, InferScratch& s) {
+  const float* h = relu_stack(m.cls, X, B, s);
+  dense_forward(m.cls_out, h, B, probs, Act::Identity, &s.dense);
+  for (int c = 0; c < B; ++c) {  // softmax, shifted by the largest logit
+    float* p = probs + size_t(c) * size_t(m.C);
+    const float top = *std::max_element(p, p + m.C);
+    float sum = 0;
+    for (int k = 0; k < m.C; ++k) sum += p[k] = std::exp(p[k] - top);
+    for (int k = 0; k < m.C; ++k) p[k] /= sum;
+  }
+}
+
+namespace {
+
+// [A; Y] column by column: A (rows, B) over Y (C, B), into s.cat.
+const float* append_labels(const float* A, int rows, const float* Y, int C, int B, InferScratch& s) {
+  const size_t col = size_t(rows + C);
+  s.cat.resize(std::max(s.cat.size(), col * size_t(B)));
+  for (int c = 0; c < B; ++c) {
+    std::copy(A + size_t(c) * rows, A + size_t(c + 1) * rows, s.cat.data() + size_t(c) * col);
+    std::copy(Y + size_t(c) * C, Y + size_t(c + 1) * C, s.cat.data() + size_t(c) * col + rows);
+  }
+  return s.cat.data();
+}
+
+}  // namespace
+
+void infer_encode_conditional(const CvaeInfer& m, const float* X, const float* Y, int B, float* mu, float* logvar,
+                              InferScratch& s) {
+  infer_encode(m.net, append_labels(X, m.net.arch.D, Y, m.C, B, s), B, mu, logvar, s);
+}
+
+void infer_decode_conditional(const CvaeInfer& m, const float* codes, const float* Y, int B, float* out,
+                              InferScratch& s) {
+  infer_decode(m.net, append_labels(codes, m.net.arch.Z, Y, m.C, B, s), B, out, s);
+}
+
+void infer_analogies(const CvaeInfer& m, const float* X, const int* y, int B, float* out, InferScratch& s) {
+  const int C = m.C, Z = m.net.arch.Z;
+  std::vector<float> Y(size_t(C) * size_t(B), 0.f), mu(size_t(Z) * size_t(B)), logvar(mu.size());
+  for (int b = 0; b < B; ++b)
+    if (y[b] >= 0 && y[b] < C) Y[size_t(b) * C + size_t(y[b])] = 1.f;  // else no label at all
+  infer_encode_conditional(m, X, Y.data(), B, mu.data(), logvar.data(), s);
+  // Every code C times beside the labels 0..C-1: one decoder pass of B * C columns.
+  std::vector<float> codes(size_t(Z) * size_t(B) * size_t(C)), labels(size_t(C) * size_t(B) * size_t(C), 0.f);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < C; ++t) {
+      const size_t col = size_t(b) * C + size_t(t);
+      std::copy(mu.begin() + std::ptrdiff_t(size_t(b) * Z), mu.begin() + std::ptrdiff_t(size_t(b + 1) * Z),
+                codes.begin() + std::ptrdiff_t(col * Z));
+      labels[col * C + size_t(t)] = 1.f;
+    }
+  infer_decode_conditional(m, codes.data(), labels.data(), B * C, out, s);
+}
+
+std::vector<float> onehot_labels(int C, int y, int count) {
+  std::vector<float> Y(size_t(std::max(C, 0)) * size_t(std::max(count, 0)), 0.f);
+  if (y >= 0 && y < C)
+    for (int c = 0; c < count; ++c) Y[size_t(c) * size_t(C) + size_t(y)] = 1.f;
+  return Y;
 }
 
 double infer_encode_flops(const VaeInfer& m) {

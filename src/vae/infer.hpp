@@ -4,6 +4,7 @@
 #pragma once
 #include <vector>
 
+#include "vae/cvae.hpp"
 #include "vae/dense.hpp"
 #include "vae/model.hpp"
 
@@ -22,6 +23,7 @@ VaeInfer infer_make(const Vae& m);
 // Activations between layers, grown on demand; reuse one across calls.
 struct InferScratch {
   Buffer<float> a, b;
+  Buffer<float> cat;  // a label-conditioned pass's input with the label appended, [x; y] or [z; y]
   DenseScratch dense;
 };
 
@@ -35,6 +37,30 @@ void infer_decode(const VaeInfer& m, const float* codes, int B, float* out, Infe
 // vae_iwae (model.hpp) on the packed model: log p(x) per column of X with K importance samples.
 void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, size_t first_index, InferScratch& s,
                 std::vector<double>& out);
+
+// A label-conditioned model (cvae.hpp) packed: its encoder reads [x; y] and its decoder [z; y], where y is a
+// column of C label weights, one-hot for one label or a mix (the first layers are linear in y, so a mix of two
+// labels decodes between them, as the morph does). And its classifier q(y|x).
+struct CvaeInfer {
+  VaeInfer net;  // net.arch is the plain model's (D, Z); net.enc's first layer has D + C inputs, net.dec's Z + C
+  int C = 0;
+  std::vector<DensePacked> cls;  // D -> the classifier's hidden layers, ReLU
+  DensePacked cls_out;           // -> C logits
+};
+CvaeInfer infer_make_conditional(const Cvae& m);
+// X (D, B) -> q(y|x) (C, B): softmax of the classifier's logits.
+void infer_classify(const CvaeInfer& m, const float* X, int B, float* probs, InferScratch& s);
+// X (D, B) and labels Y (C, B) -> mu, logvar (Z, B each).
+void infer_encode_conditional(const CvaeInfer& m, const float* X, const float* Y, int B, float* mu, float* logvar,
+                              InferScratch& s);
+// codes (Z, B) and labels Y (C, B) -> Bernoulli means (D, B).
+void infer_decode_conditional(const CvaeInfer& m, const float* codes, const float* Y, int B, float* out,
+                              InferScratch& s);
+// Analogies (Kingma et al. 2014, Fig. 1): each image of X (D, B) read with its label y[b] (its style code, the
+// posterior mean), then drawn as every label: out (B, C, D), image b as label t at (b * C + t) * D.
+void infer_analogies(const CvaeInfer& m, const float* X, const int* y, int B, float* out, InferScratch& s);
+// One-hot labels (C, count) for label y, count times.
+std::vector<float> onehot_labels(int C, int y, int count);
 
 // Floating-point operations per image of infer_encode and infer_decode: 2 * in * out summed over the packed
 // layers (enc_head included), the multiply-adds of the matrix products; biases and activations not counted.
