@@ -43,8 +43,14 @@ std::string estimate_text(int samples, double se) {
 // -log p(x|y) by the importance-weighted bound of the plain model it is for label y (cvae_for_label), the same K
 // draws for every label; -log p(x) = -log sum_y p(x|y) p(y) with p(y) = 1/C; and the generative classifier
 // argmax_y log p(x|y) (Bayes' rule with the uniform prior) with its error.
+// The figures go into meta under prefix ("test.").
 void eval_conditional(const vae::Cvae& m, const std::vector<float>& bin, const uint8_t* labels, int n, int K,
-                      uint64_t seed, int threads) {
+                      uint64_t seed, int threads, vae::Metadata& meta, const std::string& prefix) {
+  auto put = [&meta, &prefix](const char* key, double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    vae::meta_set(meta, prefix + key, buf);
+  };
   const int D = m.net.arch.D;
   vae::CvaeWorkspaceT<float> ws;
   int wrong = 0;
@@ -58,6 +64,7 @@ void eval_conditional(const vae::Cvae& m, const std::vector<float>& bin, const u
     }
   }
   std::printf("classifier  q(y|x) error %.2f%% (%d of %d), binarised images\n", 100.0 * wrong / n, wrong, n);
+  put("classifier_error", 100.0 * wrong / n);
   if (K <= 0) return;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::vector<double>> lp(size_t(m.C));  // log p(x|y) per label, per image
@@ -82,6 +89,23 @@ void eval_conditional(const vae::Cvae& m, const std::vector<float>& bin, const u
   std::printf("NLL         -log p(x|y) %.3f nats, -log p(x) %.3f nats (importance-weighted bound, K = %d, binarised, "
               "%.0fs)\n", nll_y / n, nll / n, K, secs);
   std::printf("generative  argmax_y log p(x|y) error %.2f%% (%d of %d)\n", 100.0 * gen_wrong / n, gen_wrong, n);
+  put("nll_given_label", nll_y / n);
+  put("nll", nll / n);
+  put("generative_error", 100.0 * gen_wrong / n);
+  vae::meta_set(meta, prefix + "nll_k", std::to_string(K));
+}
+
+// --write-metadata: the figures, with how they were made, into the model file (every tensor kept).
+void write_figures(const std::string& path, vae::Metadata meta, const std::string& prefix, int n, uint64_t bin_seed) {
+  vae::meta_set(meta, prefix + "images", std::to_string(n));
+  vae::meta_set(meta, prefix + "binarize_seed", std::to_string(bin_seed));
+  vae::meta_set(meta, prefix + "eval_command", g_command);
+  vae::StFile f;
+  Status s = vae::st_load(path, f);
+  if (!s) die("eval", s);
+  f.metadata = std::move(meta);
+  if (!(s = vae::st_save(path, f, vae::st_file_dtype(f)))) die("eval", s);
+  std::printf("wrote the figures into %s's metadata\n", path.c_str());
 }
 
 int run_eval(Args& a) {
@@ -107,7 +131,10 @@ int run_eval(Args& a) {
     vae::binarize(ds.images.data(), bin.size(), bin_seed, bin.data());
     std::printf("model       %s  %s conditioned on %d labels\ndata        %s, %d images, binarised with seed %llu\n",
                 path.c_str(), cm.net.arch.describe().c_str(), cm.C, ds.name.c_str(), n, (unsigned long long)bin_seed);
-    eval_conditional(cm, bin, ds.labels.data(), n, K, seed, threads);
+    vae::Metadata figures = file.metadata;
+    const std::string prefix = split + ".";
+    eval_conditional(cm, bin, ds.labels.data(), n, K, seed, threads, figures, prefix);
+    if (a.has("write-metadata")) write_figures(path, figures, prefix, n, bin_seed);
     return 0;
   }
   vae::Vae m = load_model("eval", path, &meta);
@@ -164,17 +191,7 @@ int run_eval(Args& a) {
     for (size_t i = 0; i < lp.size(); ++i) nll[i] = -lp[i];
     vae::meta_set_nll_percentiles(meta, split, std::move(nll));
   }
-  if (a.has("write-metadata")) {
-    vae::meta_set(meta, prefix + "images", std::to_string(n));
-    vae::meta_set(meta, prefix + "binarize_seed", std::to_string(bin_seed));
-    vae::meta_set(meta, prefix + "eval_command", g_command);
-    vae::StFile f;
-    Status s = vae::st_load(path, f);
-    if (!s) die("eval", s);
-    f.metadata = meta;
-    if (!(s = vae::st_save(path, f, vae::st_file_dtype(f)))) die("eval", s);
-    std::printf("wrote the figures into %s's metadata\n", path.c_str());
-  }
+  if (a.has("write-metadata")) write_figures(path, meta, prefix, n, bin_seed);
   return 0;
 }
 

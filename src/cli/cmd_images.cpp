@@ -29,9 +29,11 @@ int run_sample(Args& a) {
   const float t = float(a.real("temperature", 0.0, 10.0));
   const uint64_t seed = uint64_t(a.integer("seed", 0, 1LL << 62));
   const std::string out = out_path("sample", a, "out", {"model"});
-  vae::Vae m = load_model("sample", a.str("model"));
+  std::string label;
+  vae::Vae m = load_model_or_label("sample", a, nullptr, label);
   // (n*n, Z) row-major is (Z, n*n) column-major: code i is sheet cell i.
   const std::vector<float> zs = vae::prior_codes(m.arch.Z, n * n, t, seed);
+  if (!label.empty()) std::printf("every sample drawn as %s (one style code per cell, from the prior)\n", label.c_str());
   decode_sheet(m, zs, n, n, out, "sample");
   return 0;
 }
@@ -45,8 +47,8 @@ int run_grid(Args& a) {
   if (!vae::parse_int_list(a.str("dims"), 0, 4095, dims) || dims.size() != 2 || dims[0] == dims[1])
     a.fail("dims", "two different latent dimensions, such as 0,1");
   const std::string out = out_path("grid", a, "out", {"model"});
-  vae::Metadata meta;
-  vae::Vae m = load_model("grid", a.str("model"), &meta);
+  std::string label;
+  vae::Vae m = load_model_or_label("grid", a, nullptr, label);
   const int Z = m.arch.Z;
   if (std::max(dims[0], dims[1]) >= Z)
     a.fail("dims", "two different latent dimensions below " + std::to_string(Z) + ", such as 0,1");
@@ -60,6 +62,7 @@ int run_grid(Args& a) {
       z[dims[1]] = axis[size_t(n - 1 - r)];
     }
   if (Z != 2) std::printf("note: %d-D latent; other dimensions are 0 (the prior's mean)\n", Z);
+  if (!label.empty()) std::printf("the style plane of %s: every cell drawn as it\n", label.c_str());
   decode_sheet(m, zs, n, n, out, "grid");
   return 0;
 }
@@ -99,14 +102,14 @@ int run_reconstruct(Args& a) {
 
 Command command_sample() {
   return {"sample", "Decode samples from the prior N(0, t^2 I) into an N x N PNG sheet.",
-          {kModel, {"n", "N", "10", "sheet is N x N"}, {"temperature", "T", "1", "prior standard deviation"}, kSeed,
+          {kModel, kLabel, {"n", "N", "10", "sheet is N x N"}, {"temperature", "T", "1", "prior standard deviation"}, kSeed,
            {"out", "PATH", "samples.png", "PNG file"}},
           run_sample};
 }
 
 Command command_grid() {
   return {"grid", "The latent manifold (Kingma & Welling 2013, Fig. 4) as an N x N PNG.",
-          {kModel, {"n", "N", "20", "grid is N x N"}, {"spacing", "KIND", "icdf", "icdf (Gaussian inverse CDF) or linear"},
+          {kModel, kLabel, {"n", "N", "20", "grid is N x N"}, {"spacing", "KIND", "icdf", "icdf (Gaussian inverse CDF) or linear"},
            {"range", "R", "3", "linear spacing spans -R..R"}, {"dims", "I,J", "0,1", "the two latent dimensions to vary"},
            {"out", "PATH", "grid.png", "PNG file"}},
           run_grid};

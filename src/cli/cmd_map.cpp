@@ -20,8 +20,16 @@ int run_map(Args& a) {
   vae::StFile f;
   Status s = vae::st_load(path, f);
   if (!s) die("map", s);
+  // A label-conditioned model's map is of its style codes, each read with the image's own label.
+  const bool conditional = !f.meta(vae::kMetaClasses, "").empty();
+  vae::Cvae c;
   vae::Vae m;
-  if (!(s = vae::model_from_st(f, m))) die("map", s.with_context(path));
+  if (conditional) {
+    if (!(s = vae::cvae_from_st(f, c))) die("map", s.with_context(path));
+    m.arch = c.net.arch;
+  } else if (!(s = vae::model_from_st(f, m))) {
+    die("map", s.with_context(path));
+  }
   // The data set defaults to the one the model was trained on.
   const std::string set = a.has("data") ? a.choice("data", {"mnist", "fashion"}) : f.meta("dataset", "mnist");
   if (set != "mnist" && set != "fashion")
@@ -29,7 +37,8 @@ int run_map(Args& a) {
   vae::Dataset ds;
   if (!(s = vae::dataset_open(set, "test", a.str("data-dir"), a.str("root"), ds))) die("map", s);
   vae::LatentMap map;
-  if (!(s = vae::latent_map_compute(m, ds, n, map))) die("map", s);
+  if (!(s = conditional ? vae::latent_map_compute_conditional(c, ds, n, map) : vae::latent_map_compute(m, ds, n, map)))
+    die("map", s);
   const vae::DType dtype = vae::st_file_dtype(f);
   vae::latent_map_to_st(map, f);
   if (!(s = vae::st_save(path, f, dtype))) die("map", s);

