@@ -13,11 +13,13 @@
 
 #include "app/app.hpp"
 #include "app/ui.hpp"
+#include "headless_ui.hpp"
 #include "imgui.h"
 #include "vae/pca.hpp"
 #include "vae/safetensors.hpp"
 
 using namespace app;
+using namespace headless;
 
 namespace {
 
@@ -36,44 +38,8 @@ App panels_app(int Z, bool with_pca) {
     REQUIRE(vae::pca_fit(images.data(), 40, 784, Z, "made-up, 40 images", pca).ok());
     vae::pca_to_st(pca, f);
   }
-  std::vector<uint8_t> bytes;
-  REQUIRE(vae::st_serialize(f, vae::DType::F32, bytes).ok());
-  App app;
-  REQUIRE(app_load_model(app, "panels", bytes.data(), bytes.size()).ok());
-  return app;
+  return app_from_file(f, "panels");
 }
-
-// Dear ImGui with no backend: a font atlas built on the CPU and a display size, so that whole frames of panels can
-// be laid out and drawn into draw lists that nothing renders.
-struct HeadlessUi {
-  explicit HeadlessUi(float width, float height = 900) {
-    ImGui::CreateContext();
-    ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;
-    io.DisplaySize = ImVec2(width, height);
-    unsigned char* pixels = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
-    io.Fonts->SetTexID(reinterpret_cast<ImTextureID>(intptr_t(1)));
-  }
-  ~HeadlessUi() { ImGui::DestroyContext(); }
-  void frame(App& app, float dt = 1.f / 60) {
-    ImGui::GetIO().DeltaTime = dt;
-    app.time += dt;
-    ImGui::NewFrame();
-    ui_draw(app);
-    ImGui::Render();
-  }
-};
-
-bool has_widget(const App& app, const std::string& name) {
-  for (const auto& w : app.widgets)
-    if (w.first == name) return true;
-  return false;
-}
-
-// The state JSON, parsed by nlohmann/json (a discarded value when it is not JSON).
-nlohmann::json state(const App& app) { return nlohmann::json::parse(app_state_json(app), nullptr, false); }
 
 int count(const std::vector<uint8_t>& v) {
   int n = 0;
@@ -294,40 +260,6 @@ TEST_CASE("every pointer position between two frames is drawn, with a press and 
   CHECK(app.drawing.strokes[3].points.back().x == Approx(0.4).margin(1e-4));
 }
 
-namespace {
-
-// A finger on the headless studio: each call is one frame with the finger at (x, y), down or lifted.
-struct Finger {
-  App& app;
-  HeadlessUi& ui;
-  void frame(float x, float y, bool down) {
-    ImGuiIO& io = ImGui::GetIO();
-    app.touch = true;
-    app.pointer_trail = {PointerSample{x, y, down}};
-    io.MousePos = ImVec2(x, y);
-    io.MouseDown[0] = down;
-    ui.frame(app);
-  }
-  // Down at `from`, `steps` frames of moves to `to`, lifted there, then a frame with nothing under the pointer.
-  void drag(ImVec2 from, ImVec2 to, int steps = 8) {
-    for (int k = 0; k <= steps; ++k)
-      frame(from.x + (to.x - from.x) * k / steps, from.y + (to.y - from.y) * k / steps, true);
-    frame(to.x, to.y, false);
-    frame(-FLT_MAX, -FLT_MAX, false);
-  }
-  void tap(ImVec2 at) { drag(at, at, 1); }
-};
-
-Rect widget(const App& app, const std::string& name) {
-  if (name == "canvas") return panel<CanvasPanel>(app).rect;
-  for (const auto& w : app.widgets)
-    if (w.first == name) return w.second.rect;
-  FAIL("widget " << name << " was not drawn");
-  return {};
-}
-ImVec2 centre(const Rect& r) { return ImVec2(r.x + r.w / 2, r.y + r.h / 2); }
-
-}  // namespace
 
 TEST_CASE("on a phone-sized screen the studio is one column with a section bar, and nothing is cut off") {
   for (float width : {360.f, 390.f}) {

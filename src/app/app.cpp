@@ -24,22 +24,36 @@ vae::Status app_load_model(App& app, const std::string& name, const uint8_t* byt
   }
   vae::StFile f;
   vae::Vae m;
+  vae::Cvae c;
   vae::LatentMap map;
   vae::Pca pca;
   vae::Status s = vae::st_parse(bytes, size, f);
-  if (s) s = vae::model_from_st(f, m);
+  // A label-conditioned model (it says how many labels) carries its plain model for each label.
+  const bool conditional = s && !f.meta(vae::kMetaClasses, "").empty();
+  if (s && conditional) {
+    s = vae::cvae_from_st(f, c);
+    if (s) m = vae::cvae_for_label(c, 0);
+  } else if (s) {
+    s = vae::model_from_st(f, m);
+  }
   if (s) s = vae::latent_map_from_st(f, m.arch.Z, map);
   if (s) s = vae::pca_from_st(f, m.arch.D, pca);
   if (!s) {
     app.message = "could not load model " + name + ": " + s.message();
     return s;
   }
-  ModelSummary summary{name, m.arch.describe(), vae::layout_parameter_count(m.layout), f.metadata};
+  ModelSummary summary{name,
+                       conditional ? m.arch.describe() + " conditioned on " + std::to_string(c.C) + " labels"
+                                   : m.arch.describe(),
+                       vae::layout_parameter_count(conditional ? c.net.layout : m.layout), f.metadata};
   auto seen = std::find_if(app.seen_models.begin(), app.seen_models.end(),
                            [&name](const ModelSummary& x) { return x.name == name; });
   if (seen != app.seen_models.end()) *seen = std::move(summary);
   else app.seen_models.push_back(std::move(summary));
   app.infer = vae::infer_make(m);
+  app.conditional = conditional;
+  app.cinfer = conditional ? vae::infer_make_conditional(c) : vae::CvaeInfer{};
+  app.style_label = -1;
   app.model = std::move(m);
   app.model_meta = std::move(f.metadata);
   app.map = std::move(map);
@@ -87,7 +101,8 @@ namespace {
 void update_analysis(Shared& app) {
   const Drawing& d = app.drawing;
   if (app.analyzed_revision == d.revision && app.analyzed_generation == app.model_generation &&
-      app.analyzed_plain == app.plain_input && app.analyzed_open == d.stroke_open)
+      app.analyzed_plain == app.plain_input && app.analyzed_open == d.stroke_open &&
+      app.analyzed_label == app.style_label)
     return;
   const bool drawing_changed = app.analyzed_revision != d.revision;
   if (drawing_changed) {
@@ -102,6 +117,8 @@ void update_analysis(Shared& app) {
     if (in.empty) {
       app.analysis = Analysis{};
       app.analysis.input = in.image;
+    } else if (app.conditional) {
+      analyze_input_conditional(app.cinfer, in.image, app.style_label, app.analysis);
     } else {
       analyze_input(app.infer, in.image, app.nll_percentiles, app.analysis, want_iw);
       if (!want_iw) {
@@ -109,7 +126,7 @@ void update_analysis(Shared& app) {
         app.analysis.percentile = keep_pct;
       }
     }
-    app.analysis_has_iw = want_iw && !in.empty;
+    app.analysis_has_iw = want_iw && !in.empty && !app.conditional;
   } else {
     app.analysis = Analysis{};
   }
@@ -117,6 +134,7 @@ void update_analysis(Shared& app) {
   app.analyzed_generation = app.model_generation;
   app.analyzed_plain = app.plain_input;
   app.analyzed_open = d.stroke_open;
+  app.analyzed_label = app.style_label;
   ++app.analysis_version;
 }
 
@@ -128,28 +146,48 @@ void app_update(App& app) {
   if (!app.drawing.strokes.empty() || app.drawing.stroke_open) app.first_run_hint = false;  // drawn, or opened
   update_analysis(app);
   bool busy = false;
-  for_each_panel(app.panels, [&app, &busy](auto& p) { busy = panel_update(app, p) || busy; });
+  for_each_panel(app.panels, [&app, &busy](auto& p) {
+    if (app_model_meets(app, std::decay_t<decltype(p)>::kNeeds)) busy = panel_update(app, p) || busy;
+  });
   app.busy = busy;
 }
 
 bool app_busy(const App& app) { return !app.model_name.empty() && app.busy; }
 
 uint64_t slot_key(const Slot& slot, uint64_t model_generation) {
-  return InputKey().add(slot.what).add(slot.z).add(model_generation).value();
+  return InputKey().add(slot.what).add(slot.z).add(slot.label).add(model_generation).value();
+}
+
+bool app_model_meets(const Shared& s, Needs needs) {
+  return needs == Needs::Any || (needs == Needs::Conditional) == s.conditional;
 }
 
 bool app_slot_from_drawing(const Shared& app, Slot& slot) {
   if (app.analysis.empty) return false;
-  slot.what = "drawing";
+  slot.what = app.conditional ? "drawing, read as " + std::to_string(app.analysis.label) : "drawing";
   slot.z = app.analysis.mu;
+  slot.label = app.conditional ? vae::onehot_labels(app.cinfer.C, app.analysis.label, 1) : std::vector<float>();
   slot.image = app.analysis.input;
   return true;
 }
 
-void app_slot_from_code(const Shared& app, const std::string& what, const float* z, Slot& slot) {
+void app_slot_from_code(const Shared& app, const std::string& what, const float* z, Slot& slot, int y) {
   slot.what = what;
   slot.z.assign(z, z + app.model.arch.Z);
-  decode_codes(app.infer, slot.z, 1, slot.image);
+  slot.label = app.conditional ? vae::onehot_labels(app.cinfer.C, y, 1) : std::vector<float>();
+  app_decode(app, slot.z, slot.label, 1, slot.image);
+}
+
+void app_decode(const Shared& s, const std::vector<float>& codes, const std::vector<float>& labels, int count,
+                std::vector<float>& images) {
+  if (!s.conditional) {
+    decode_codes(s.infer, codes, count, images);
+    return;
+  }
+  images.assign(size_t(std::max(count, 0)) * size_t(s.model.arch.D), 0.f);
+  if (count <= 0 || labels.size() < size_t(count) * size_t(s.cinfer.C)) return;
+  vae::InferScratch scratch;
+  vae::infer_decode_conditional(s.cinfer, codes.data(), labels.data(), count, images.data(), scratch);
 }
 
 void app_send_to_canvas(Shared& app, const std::vector<float>& image) {
@@ -227,6 +265,13 @@ std::string app_state_json(const App& app) {
   j["hint"] = app.first_run_hint;
   j["help_open"] = app.help_open.empty() ? Json(nullptr) : Json(app.help_open);
   const Layout& l = app.layout;
+  j["conditional"] = app.conditional;
+  Json unavailable = Json::array();  // the panels whose need the model in use does not meet, by section name
+  for_each_panel(app.panels, [&app, &unavailable](const auto& p) {
+    using P = std::decay_t<decltype(p)>;
+    if (!app_model_meets(app, P::kNeeds)) unavailable.push_back(P::kSection);
+  });
+  j["unavailable"] = unavailable;
   j["layout"] = {{"columns", l.columns},
                  {"top", l.top},
                  {"scroll", Json(std::vector<float>(l.scroll, l.scroll + std::max(l.columns, 0)))},

@@ -1,6 +1,7 @@
 // The one list of the studio's panels. Each panel is a module of its own, panels/<name>.{hpp,cpp} (after
 // WerWolv/ImHex's views): a struct holding its state, with its column in the three- and two-column layouts
-// (kWide, kMedium) and its name in the one-column layout's section bar (kSection), and three free functions
+// (kWide, kMedium), its name in the one-column layout's section bar (kSection), what it needs of the model
+// (kNeeds: a panel whose need is unmet is drawn as one line saying so, and not updated), and three free functions
 // overloaded on it:
 //   bool panel_update(const Shared&, P&)          recompute what depends on changed inputs (once per frame,
 //                                                  before drawing; true while work is left for later frames)
@@ -20,12 +21,13 @@
 #include "app/panels/morph.hpp"
 #include "app/panels/repair.hpp"
 #include "app/panels/samples.hpp"
+#include "app/panels/style.hpp"
 
 namespace app {
 
 // In the order they are updated, and laid out within each column (one column: this order, top to bottom).
-using Panels = std::tuple<CanvasPanel, EncodingPanel, MapPanel, RepairPanel, GridPanel, SamplesPanel, MorphPanel,
-                          ComparePanel, ModelsPanel>;
+using Panels = std::tuple<CanvasPanel, EncodingPanel, StylePanel, MapPanel, RepairPanel, GridPanel, SamplesPanel,
+                          MorphPanel, ComparePanel, ModelsPanel>;
 
 template <class F>
 void for_each_panel(Panels& panels, F&& f) {

@@ -34,13 +34,17 @@ struct PointerSample {
 };
 
 // The models the studio knows, by name: the page and the desktop app find them at assets/NAME.safetensors.
-constexpr const char* kModelNames[] = {"mnist-z2", "mnist-z32", "fashion-z2"};
+constexpr const char* kModelNames[] = {"mnist-z2", "mnist-z32", "fashion-z2", "mnist-cvae"};
+// What a panel needs of the model in use: any model, a plain VAE, or a label-conditioned one (vae/cvae.hpp). The
+// layout draws a panel whose need the model does not meet as one line saying so (ui.cpp), and skips its update.
+enum class Needs { Any, Plain, Conditional };
 
 // A morph end: a latent code and the image it came from (a drawing's input or a decoded sample).
 struct Slot {
-  std::string what;         // "drawing", "sample 3", "grid cell (4, 7)"; empty: unset
-  std::vector<float> z;     // (Z)
-  std::vector<float> image; // (D)
+  std::string what;          // "drawing", "sample 3", "grid cell (4, 7)"; empty: unset
+  std::vector<float> z;      // (Z)
+  std::vector<float> label;  // (C) a label-conditioned model's label, one-hot; empty for a plain model
+  std::vector<float> image;  // (D)
 };
 
 // What the models panel lists for a model once it has been loaded (switching away keeps it listed).
@@ -55,6 +59,10 @@ struct Shared {
   std::string model_name;  // the file's stem, e.g. "mnist-z2"; empty until a model has loaded
   vae::Vae model;
   vae::VaeInfer infer;  // the same weights packed for the studio's passes (vae/infer.hpp)
+  // A label-conditioned model (M2): conditional is true, cinfer holds it packed with its classifier, and model
+  // and infer hold its plain model for label 0 (so that arch is the plain one's).
+  bool conditional = false;
+  vae::CvaeInfer cinfer;
   vae::Metadata model_meta;
   vae::LatentMap map;                    // the test set's codes shipped in the file (kind "" when absent)
   vae::Pca pca;                          // the PCA shipped in the file (K == 0 when absent)
@@ -94,6 +102,7 @@ struct Shared {
   bool first_run_hint = true; // the "draw here" hint, until the first stroke or its dismissal
   float brush_width = 0.07f;  // canvas units
   bool plain_input = false;   // feed the plain downscale instead of MNIST's preprocessing (for comparison)
+  int style_label = -1;       // a conditional model: the label the drawing's style is read with; -1 its classifier's
   std::vector<float> raster;      // (kRasterSide^2) the drawing as pixels
   PreprocessResult mnist_input;   // MNIST-style 28x28
   PreprocessResult plain_result;  // plain downscale 28x28
@@ -102,6 +111,7 @@ struct Shared {
   uint64_t analysis_version = 0;  // bumped when analysis changes
   uint64_t analyzed_revision = ~0ull, analyzed_generation = ~0ull;
   bool analyzed_plain = false, analyzed_open = false;
+  int analyzed_label = -1;
 
   // ---- test digits with known originals (kDigitsFile): fetched by the platform when a panel asks ----
   enum class Digits { None, Wanted, Loading, Ready, Failed };
@@ -140,9 +150,15 @@ void app_digits_failed(Shared& s, const std::string& why);
 
 // The drawing's current code: the analysis's mu, or empty when nothing is drawn.
 const std::vector<float>& app_drawing_code(const Shared& s);
-// A slot from the drawing, or from a code (decoded now).
+// A slot from the drawing, or from a code (decoded now; a conditional model's with label y, one-hot).
 bool app_slot_from_drawing(const Shared& s, Slot& slot);
-void app_slot_from_code(const Shared& s, const std::string& what, const float* z, Slot& slot);
+void app_slot_from_code(const Shared& s, const std::string& what, const float* z, Slot& slot, int y = -1);
+// Decodes codes (count, Z) with the model in use: a conditional model's with labels (count, C), a plain one's
+// ignoring them.
+void app_decode(const Shared& s, const std::vector<float>& codes, const std::vector<float>& labels, int count,
+                std::vector<float>& images);
+// Whether the model in use meets a panel's need.
+bool app_model_meets(const Shared& s, Needs needs);
 // The cache key of a slot's thumbnail: its label, every dimension of its code and the model it was decoded
 // with (the image follows from the last two, so it is not hashed every frame).
 uint64_t slot_key(const Slot& slot, uint64_t model_generation);

@@ -68,6 +68,32 @@ void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, cons
   out.percentile = percentile_of_nll(nll_percentiles, -out.log_px);
 }
 
+void analyze_input_conditional(const vae::CvaeInfer& m, const std::vector<float>& input, int label, Analysis& out) {
+  const int D = m.net.arch.D, Z = m.net.arch.Z, C = m.C;
+  out = Analysis{};
+  out.input = input;
+  double ink = 0;
+  for (float v : input) ink += v;
+  if (int(input.size()) != D || ink < 1e-3) return;  // empty stays true
+  out.empty = false;
+  vae::InferScratch s;
+  out.probs.resize(size_t(C));
+  vae::infer_classify(m, input.data(), 1, out.probs.data(), s);
+  out.predicted = int(std::max_element(out.probs.begin(), out.probs.end()) - out.probs.begin());
+  out.label = label >= 0 && label < C ? label : out.predicted;
+  const std::vector<float> y = vae::onehot_labels(C, out.label, 1);
+  vae::Matrix mu(Z, 1), logvar(Z, 1);
+  vae::infer_encode_conditional(m, input.data(), y.data(), 1, mu.data(), logvar.data(), s);
+  out.mu.assign(mu.data(), mu.data() + Z);
+  out.sigma.resize(size_t(Z));
+  for (int j = 0; j < Z; ++j) out.sigma[size_t(j)] = std::exp(0.5f * logvar(j, 0));
+  Eigen::RowVectorXf kl;
+  vae::kl_forward(mu, logvar, kl);
+  out.kl = kl[0];
+  out.recon.resize(size_t(D));
+  vae::infer_decode_conditional(m, mu.data(), y.data(), 1, out.recon.data(), s);
+}
+
 std::vector<double> nll_percentiles_from_meta(const vae::Metadata& meta) {
   return vae::meta_nll_percentiles(meta, "test");
 }
@@ -157,6 +183,19 @@ Sheet tile_images(const std::vector<float>& images, int count, int side, int col
                   sheet.pixels.begin() + std::ptrdiff_t(size_t(y0 + y) * width + x0));
   }
   return sheet;
+}
+
+void map_home(const vae::LatentMap& map, float view[3]) {
+  float lo[2] = {0, 0}, hi[2] = {0, 0};
+  for (int i = 0; i < map.count(); ++i)
+    for (int k = 0; k < 2; ++k) {
+      const float v = map.points[size_t(2 * i + k)];
+      lo[k] = i ? std::min(lo[k], v) : v;
+      hi[k] = i ? std::max(hi[k], v) : v;
+    }
+  view[0] = (lo[0] + hi[0]) / 2;
+  view[1] = (lo[1] + hi[1]) / 2;
+  view[2] = std::max(1e-3f, std::max(hi[0] - lo[0], hi[1] - lo[1]) * 1.05f);
 }
 
 std::vector<uint8_t> map_raster(const vae::LatentMap& map, const float view[3], int side, float dot,

@@ -31,12 +31,21 @@ struct Analysis {
   double elbo() const { return -(rec + kl); }
   double log_px = 0;            // importance-weighted log p(x) of the stochastically binarised input, K = kIwSamples
   double percentile = -1;       // share (0..100) of test images whose log p(x) is lower; -1: no test figures
+  // A label-conditioned model's reading (analyze_input_conditional); empty for a plain model.
+  std::vector<float> probs;     // (C) the classifier's q(y|x)
+  int predicted = -1;           // argmax q(y|x)
+  int label = -1;               // the label the style code mu was read with (and recon drawn with)
 };
 
 // Analyses a model input (D values). Without with_iw, log_px and percentile are left unset (the importance
 // sampling is the expensive part: kIwSamples decoder passes).
 void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
                    Analysis& out, bool with_iw = true);
+
+// The same for a label-conditioned model: q(y|x), then the style code q(z|x, y) read with `label` (the
+// classifier's when label is out of 0..C-1), its KL and the reconstruction drawn with that label. No posterior
+// samples, reconstruction term or log p(x).
+void analyze_input_conditional(const vae::CvaeInfer& m, const std::vector<float>& input, int label, Analysis& out);
 
 // The test set's -log p(x) at percentiles 0, 1, ..., 100 from the model's metadata ("test.nll_percentiles",
 // parsed by vae::meta_nll_percentiles); empty when the model file has none.
@@ -87,6 +96,9 @@ struct Sheet {
 };
 // count images (side x side each) in rows of cols with a 1-pixel gap, for display and export.
 Sheet tile_images(const std::vector<float>& images, int count, int side, int cols);
+
+// The square around all of the map's points with a 5 % margin: centre a, centre b, side (1e-3 at least).
+void map_home(const vae::LatentMap& map, float view[3]);
 
 // The latent map's points as an RGBA8 image of side x side pixels (row-major, top row first, b upwards)
 // showing the square of the plane centred at (view[0], view[1]) with edge view[2]: each point a dot of

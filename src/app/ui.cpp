@@ -28,6 +28,27 @@ constexpr const char* kIntro =
     "into a digit, so nearby codes draw alike and codes drawn at random are new digits. Both are trained together "
     "to maximise the evidence lower bound, the ELBO (Kingma & Welling 2013, arXiv:1312.6114).";
 
+// A panel the model in use cannot feed: what it needs, and the model that has it.
+void draw_unmet_need(App& app, const char* section_name, Needs needs) {
+  section(section_name);
+  ImGui::PushTextWrapPos(0);
+  const bool conditional = needs == Needs::Conditional;
+  const char* other = conditional ? "mnist-cvae" : kModelNames[0];
+  if (conditional)
+    ImGui::TextColored(kDimText, "Needs a label-conditioned model, which keeps which digit it is (a label) apart from "
+                       "how it is written (the code z).");
+  else
+    ImGui::TextColored(kDimText, "%s is label-conditioned: this panel needs a plain VAE. The Style panel shows what it does.",
+                       app.model_name.c_str());
+  ImGui::PopTextWrapPos();
+  const std::string button = std::string("Use ") + other;
+  if (app.loading_model == other) ImGui::TextColored(kDimText, "loading %s ...", other);
+  else if (ImGui::SmallButton(button.c_str())) app.requested_model = other;
+  std::string widget = "need_" + std::string(section_name);
+  std::transform(widget.begin(), widget.end(), widget.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  note_item(app, widget.c_str());
+}
+
 void draw_model_picker(App& app, float width) {
   ImGui::SetNextItemWidth(width);
   if (ImGui::BeginCombo("Model", app.model_name.empty() ? "(none)" : app.model_name.c_str())) {
@@ -213,7 +234,8 @@ void ui_draw(App& app) {
           if (layout.jump == i) ImGui::SetScrollHereY(0.f);
         }
         ImGui::PushID(&p);
-        panel_draw(app, p, space);
+        if (app_model_meets(app, P::kNeeds)) panel_draw(app, p, space);
+        else draw_unmet_need(app, P::kSection, P::kNeeds);
         ImGui::PopID();
       }
       ++i;

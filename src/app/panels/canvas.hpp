@@ -8,6 +8,7 @@ namespace app {
 struct CanvasPanel {
   static constexpr int kWide = 0, kMedium = 0;  // its column in the three- and two-column layouts
   static constexpr const char* kSection = "Draw";  // its name in the one-column layout's section bar
+  static constexpr Needs kNeeds = Needs::Any;  // what it needs of the model (shared.hpp)
   bool eraser = false;
   Rect rect;  // where the canvas was drawn in the last frame
   Texture texture{"canvas", true};

@@ -11,6 +11,7 @@ namespace app {
 struct ComparePanel {
   static constexpr int kWide = 2, kMedium = 1;
   static constexpr const char* kSection = "Compare";
+  static constexpr Needs kNeeds = Needs::Plain;
   static constexpr int kSamples = 8;  // from each model
   static constexpr int kGrid = 10;    // cells per side of each plane's grid (two-dimensional models)
   float temperature = 1.f;

@@ -10,6 +10,7 @@ namespace app {
 struct EncodingPanel {
   static constexpr int kWide = 0, kMedium = 0;
   static constexpr const char* kSection = "Code";
+  static constexpr Needs kNeeds = Needs::Plain;
   Texture input{"input"}, recon{"recon"}, samples{"posterior_samples"}, difference{"difference"};
   vae::ImageErrors errors;  // the reconstruction against the input (all pixels)
   float lost = 0, added = 0;  // total ink the reconstruction lacks / adds, in pixels' worth (sums of the signed parts)

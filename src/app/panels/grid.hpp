@@ -23,6 +23,7 @@ struct GridJob {
 struct GridPanel {
   static constexpr int kWide = 2, kMedium = 1;
   static constexpr const char* kSection = "Grid";
+  static constexpr Needs kNeeds = Needs::Plain;
   GridView view;       // the view asked for (the controls, panning and zooming change it)
   GridView done;       // the view the images show
   uint64_t generation = ~0ull;       // the model the images were decoded with

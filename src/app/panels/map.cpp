@@ -10,17 +10,7 @@ namespace app {
 
 bool panel_update(const Shared& s, MapPanel& p) {
   if (p.view_generation != s.model_generation) {
-    // The square around all the points, with a 5 % margin; once per model, not per frame.
-    float lo[2] = {0, 0}, hi[2] = {0, 0};
-    for (int i = 0; i < s.map.count(); ++i)
-      for (int k = 0; k < 2; ++k) {
-        const float v = s.map.points[size_t(2 * i + k)];
-        lo[k] = i ? std::min(lo[k], v) : v;
-        hi[k] = i ? std::max(hi[k], v) : v;
-      }
-    p.home[0] = (lo[0] + hi[0]) / 2;
-    p.home[1] = (lo[1] + hi[1]) / 2;
-    p.home[2] = std::max(1e-3f, std::max(hi[0] - lo[0], hi[1] - lo[1]) * 1.05f);
+    map_home(s.map, p.home);  // once per model, not per frame
     std::copy(p.home, p.home + 3, p.view);
     p.view_generation = s.model_generation;
     p.active = false;

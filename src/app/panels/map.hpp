@@ -8,6 +8,7 @@ namespace app {
 struct MapPanel {
   static constexpr int kWide = 1, kMedium = 1;
   static constexpr const char* kSection = "Map";
+  static constexpr Needs kNeeds = Needs::Plain;
   float view[3] = {0, 0, 1};  // the square shown: centre a, centre b, side; zoomed by the wheel or a pinch
   float home[3] = {0, 0, 1};  // the square around all the points, set for each model (a double click returns)
   uint64_t view_generation = ~0ull;

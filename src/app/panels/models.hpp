@@ -8,6 +8,7 @@ namespace app {
 struct ModelsPanel {
   static constexpr int kWide = 1, kMedium = 1;
   static constexpr const char* kSection = "Models";
+  static constexpr Needs kNeeds = Needs::Any;
 };
 
 bool panel_update(const Shared& s, ModelsPanel& p);

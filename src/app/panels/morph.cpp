@@ -28,14 +28,19 @@ bool panel_update(const Shared& s, MorphPanel& p) {
   const bool ready = !s.slot_a.z.empty() && !s.slot_b.z.empty();
   InputKey k;
   k.add(s.model_generation).add(p.slerp);
-  if (ready) k.add(s.slot_a.z).add(s.slot_b.z);
+  if (ready) k.add(s.slot_a.z).add(s.slot_b.z).add(s.slot_a.label).add(s.slot_b.label);
   if (k.value() != p.key) {
     p.key = k.value();
     p.codes.clear();
     p.images.clear();
     if (ready) {
       p.codes = morph_codes(s.slot_a.z, s.slot_b.z, MorphPanel::kFrames, p.slerp);
-      decode_codes(s.infer, p.codes, MorphPanel::kFrames, p.images);
+      // A conditional model's label goes from A's to B's linearly beside the code: its first layers are linear
+      // in the label, so halfway is a half-and-half mix of the two.
+      const std::vector<float> labels = s.slot_a.label.size() == s.slot_b.label.size()
+                                            ? morph_codes(s.slot_a.label, s.slot_b.label, MorphPanel::kFrames, false)
+                                            : std::vector<float>();
+      app_decode(s, p.codes, labels, MorphPanel::kFrames, p.images);
       const Sheet sh = tile_images(strip_images(p, D), MorphPanel::kFrames / 4, side, MorphPanel::kFrames / 4);
       texture_set(p.strip, sh.pixels, sh.width, sh.height);
     }
@@ -94,7 +99,8 @@ void panel_draw(Shared& s, MorphPanel& p, const Space& space) {
     ImGui::PopID();
   }
   if (p.images.empty()) {
-    ImGui::TextColored(kDimText, "Fill A and B from the drawing, a sample or a grid cell.");
+    ImGui::TextColored(kDimText, s.conditional ? "Fill A and B from the drawing or the Style panel's digits and cells."
+                                               : "Fill A and B from the drawing, a sample or a grid cell.");
     return;
   }
   ImGui::Checkbox("Play", &p.play);

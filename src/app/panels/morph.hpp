@@ -8,6 +8,7 @@ namespace app {
 struct MorphPanel {
   static constexpr int kWide = 2, kMedium = 1;
   static constexpr const char* kSection = "Morph";
+  static constexpr Needs kNeeds = Needs::Any;
   static constexpr int kFrames = 48;  // precomputed, so playing decodes nothing
   bool slerp = false;
   bool play = true;

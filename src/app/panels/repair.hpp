@@ -12,6 +12,7 @@ namespace app {
 struct RepairPanel {
   static constexpr int kWide = 1, kMedium = 1;
   static constexpr const char* kSection = "Repair";
+  static constexpr Needs kNeeds = Needs::Plain;
   static constexpr double kAnimationSeconds = 1.5;  // an iterative restoration plays its frames over this long
   enum Source { kDrawing = 0, kTestDigit = 1 };
   int source = kTestDigit;

@@ -8,6 +8,7 @@ namespace app {
 struct SamplesPanel {
   static constexpr int kWide = 2, kMedium = 1;
   static constexpr const char* kSection = "Samples";
+  static constexpr Needs kNeeds = Needs::Plain;
   float temperature = 1.f;
   int count = 16;
   uint64_t seed = 1;
