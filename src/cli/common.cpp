@@ -169,8 +169,8 @@ vae::Vae load_model_or_label(const char* cmd, Args& a, vae::Metadata* meta, std:
   if (!a.has("label"))
     usage(path + " is conditioned on " + std::to_string(c.C) + " labels: pass --label Y, Y from 0 to " +
           std::to_string(c.C - 1) + ", the digit to draw");
-  const int y = int(a.integer("label", 0, 1 << 30));
-  if (y >= c.C) a.fail("label", "a label from 0 to " + std::to_string(c.C - 1) + " (" + path + " is conditioned on " +
+  const int y = int(a.integer("label", -(1 << 30), 1 << 30));
+  if (y < 0 || y >= c.C) a.fail("label", "a label from 0 to " + std::to_string(c.C - 1) + " (" + path + " is conditioned on " +
                                     std::to_string(c.C) + " labels)");
   if (meta) *meta = f.metadata;
   label_note = "label " + std::to_string(y);

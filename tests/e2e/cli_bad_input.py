@@ -50,6 +50,9 @@ def main():
     other['__metadata__']['vae.latent'] = '3'
     files['z3.safetensors'] = (other, payload)
     files['model.safetensors'] = good
+    # The shipped label-conditioned model (10 labels).
+    files['cvae.safetensors'] = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'assets',
+                                                  'mnist-cvae.safetensors'), 'rb').read()
     # A PCA whose second axis is not of unit length (vae pca/compare refuse it): pca.* tensors appended to the model.
     esize = 2 if entry['dtype'] == 'F16' else 4
     pack = (lambda v: struct.pack('<%de' % len(v), *v)) if esize == 2 else (lambda v: struct.pack('<%df' % len(v), *v))
@@ -155,6 +158,16 @@ def main():
         ('negative class weight', ['train', '--conditional', '--class-weight', '-1'], [], 2, '--class-weight "-1"'),
         ('analogies of a plain model', ['analogies', '--model', 'model.safetensors', '--root', root],
          ['model.safetensors'], 1, 'not a label-conditioned model: no vae.classes in its metadata'),
+        ('a conditional model drawn without a label', ['grid', '--model', 'cvae.safetensors'], ['cvae.safetensors'], 2,
+         'cvae.safetensors is conditioned on 10 labels: pass --label Y, Y from 0 to 9'),
+        ('a label the model does not know', ['grid', '--model', 'cvae.safetensors', '--label', '10'],
+         ['cvae.safetensors'], 2, '--label "10" is not valid: expected a label from 0 to 9'),
+        ('a negative label', ['sample', '--model', 'cvae.safetensors', '--label', '-1'], ['cvae.safetensors'], 2,
+         '--label "-1" is not valid: expected a label from 0 to 9'),
+        ('a label for a plain model', ['sample', '--model', 'model.safetensors', '--label', '3'], ['model.safetensors'],
+         2, '--label is for a label-conditioned model; model.safetensors is a plain VAE'),
+        ('a conditional model where a plain one is needed', ['reconstruct', '--model', 'cvae.safetensors', '--root',
+                                                             root], ['cvae.safetensors'], 1, 'label-conditioned'),
         ('same grid dimension twice', ['grid', '--dims', '0,0'], [], 2, 'two different latent dimensions'),
         ('grid dimension past the latent size', ['grid', '--model', 'model.safetensors', '--dims', '0,5'],
          ['model.safetensors'], 2, 'below 2'),
