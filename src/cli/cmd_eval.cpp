@@ -9,6 +9,7 @@
 
 #include "common.hpp"
 #include "vae/figures.hpp"
+#include "vae/infer.hpp"
 #include "vae/train.hpp"
 
 namespace cli {
@@ -65,6 +66,26 @@ void eval_conditional(const vae::Cvae& m, const std::vector<float>& bin, const u
   }
   std::printf("classifier  q(y|x) error %.2f%% (%d of %d), binarised images\n", 100.0 * wrong / n, wrong, n);
   put("classifier_error", 100.0 * wrong / n);
+  // Analogies (Kingma et al. 2014, Fig. 1): each image's style, read with its label, drawn as every label; the
+  // share of these the classifier reads as the label they were drawn with says how well the label, not the style
+  // code, carries the class.
+  const vae::CvaeInfer packed = vae::infer_make_conditional(m);
+  vae::InferScratch scratch;
+  int agree = 0;
+  std::vector<float> drawn, q;
+  for (int b0 = 0; b0 < n; b0 += 100) {
+    const int k = std::min(100, n - b0);
+    const std::vector<int> y(labels + b0, labels + b0 + k);
+    drawn.resize(size_t(k) * m.C * D);
+    q.resize(size_t(k) * m.C * m.C);
+    vae::infer_analogies(packed, bin.data() + size_t(b0) * D, y.data(), k, drawn.data(), scratch);
+    vae::infer_classify(packed, drawn.data(), k * m.C, q.data(), scratch);
+    for (int i = 0; i < k * m.C; ++i)
+      agree += std::max_element(q.begin() + i * m.C, q.begin() + (i + 1) * m.C) - (q.begin() + i * m.C) == i % m.C;
+  }
+  std::printf("analogies   q(y|x) reads %.2f%% of the %d redrawn digits as the label they were drawn with\n",
+              100.0 * agree / (double(n) * m.C), n * m.C);
+  put("analogy_agreement", 100.0 * agree / (double(n) * m.C));
   if (K <= 0) return;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::vector<double>> lp(size_t(m.C));  // log p(x|y) per label, per image

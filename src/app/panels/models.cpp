@@ -35,6 +35,7 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
     row(seen->meta, "  -log p(x|y), given the label", "test.nll_given_label", " nats");
     row(seen->meta, "classifier q(y|x) error", "test.classifier_error", " %");
     row(seen->meta, "generative classifier error", "test.generative_error", " %");
+    row(seen->meta, "analogies read as their label", "test.analogy_agreement", " %");
     row(seen->meta, "test ELBO, binarised", "test.elbo_binary", " nats");
     row(seen->meta, "test ELBO, grey", "test.elbo_grey", " nats");
     row(seen->meta, "  reconstruction, grey", "test.rec_grey", " nats");
