@@ -5,7 +5,8 @@
 # (png_check.py --state): the canvas, the model's input, the reconstruction and the latent grid each show, pixel
 # for pixel, the texture the app uploaded for them; the canvas has ink along the demo's 7 (its strokes are written
 # out in png_check.py) and is black away from it; the grid's cells are images and unlike their neighbours.
-# The shipped, trained assets/mnist-z2.safetensors is opened too, and its reconstruction must resemble the input.
+# The shipped, trained assets/mnist-z2.safetensors is opened too, and its reconstruction must resemble the input;
+# and assets/mnist-cvae.safetensors, whose Style panel must read the 7 as a 7.
 #   tests/e2e/native_screenshot.sh path/to/vae-studio MODEL.safetensors OUT_DIR
 set -euo pipefail
 studio=${1:?usage: native_screenshot.sh VAE_STUDIO MODEL OUT_DIR} model=${2:?model} out=${3:?out dir}
@@ -30,6 +31,9 @@ shoot "$model" native --min-cell-sd 0.25 --min-cell-diff 0.05
 trained=$here/../../assets/mnist-z2.safetensors
 [ -e "$trained" ] || { echo "FAIL: $trained is missing (it is committed)"; exit 1; }
 shoot "$trained" native-mnist-z2 --min-recon-corr 0.8 --min-cell-sd 10 --min-cell-diff 2
+# The shipped label-conditioned model: the Style panel reads the demo 7 as a 7 (q = 1.000) and its ten digits
+# show what the app uploaded; the flattest of them has sd 57.9 levels, the closest neighbours differ by 13.5.
+shoot "$here/../../assets/mnist-cvae.safetensors" native-mnist-cvae --min-cell-sd 20 --min-cell-diff 5
 
 # Bad input is one line on stderr and exit 2 (an option) or 1 (a file), before any window opens (no display
 # here), and no screenshot, not even a partial one, is left behind; the model file is never touched.

@@ -97,7 +97,11 @@ def check_state(rows, bpp, width, height, state, min_recon_corr, min_cell_sd, mi
     """What a person sees, checked against the state JSON that vae-studio --state wrote for the same frame."""
     check = Checks()
     shown = state.get("shown", {})
-    for name, smooth in (("canvas", True), ("input", False), ("recon", False), ("grid", False)):
+    # A label-conditioned model shows the Style panel's ten digits and style plane where a plain one shows its
+    # input, reconstruction and latent grid.
+    conditional = state.get("conditional", False)
+    textures = ("style_digits",) if conditional else ("input", "recon", "grid")
+    for name, smooth in (("canvas", True),) + tuple((t, False) for t in textures):
         tex = shown.get(name)
         rect = tex and tex["rect"]
         if not rect or not tex["bytes"]:
@@ -141,27 +145,39 @@ def check_state(rows, bpp, width, height, state, min_recon_corr, min_cell_sd, mi
             check(corr >= min_recon_corr, "the reconstruction resembles the input",
                   f"correlation {corr:.3f}, at least {min_recon_corr}")
 
-    # The latent grid: n x n cells, each an image (not flat) and each unlike its neighbours.
-    g, n = state["widgets"].get("grid"), state["grid"]["n"]
-    if g and n > 0:
+    if conditional:
+        st = state["style"]
+        check(st["predicted"] == 7 and st["images"] == 10 and abs(sum(st["probs"]) - 1) < 1e-4,
+              "the Style panel reads the 7 as a 7 and draws it as all ten digits",
+              f"q(7|x) = {st['probs'][7]:.3f}, predicted {st['predicted']}, {st['images']} digits")
+
+    # The latent grid (a conditional model: its ten digits, two rows of five): each cell an image (not flat) and
+    # unlike its neighbours.
+    if conditional:
+        g, nr, nc, what = state["widgets"].get("style_digits"), 2, 5, "the ten digits"
+    else:
+        g, what = state["widgets"].get("grid"), "the grid's"
+        nr = nc = state["grid"]["n"]
+    if g and nr > 0:
         cells = []
-        for row in range(n):
-            for col in range(n):
-                x0, y0 = g["x"] + col * g["w"] / n, g["y"] + row * g["h"] / n
-                cells.append([grey(rows, bpp, x, y) for y in range(int(y0) + 2, int(y0 + g["h"] / n) - 1)
-                              for x in range(int(x0) + 2, int(x0 + g["w"] / n) - 1)])
+        for row in range(nr):
+            for col in range(nc):
+                x0, y0 = g["x"] + col * g["w"] / nc, g["y"] + row * g["h"] / nr
+                cells.append([grey(rows, bpp, x, y) for y in range(int(y0) + 2, int(y0 + g["h"] / nr) - 1)
+                              for x in range(int(x0) + 2, int(x0 + g["w"] / nc) - 1)])
         size = min(len(p) for p in cells)
         sd = lambda p: (sum((q - sum(p) / len(p)) ** 2 for q in p) / len(p)) ** 0.5
         sds = [sd(p) for p in cells]
+        count = nr * nc
         diffs = [sum(abs(a - b) for a, b in zip(cells[i][:size], cells[j][:size])) / size
-                 for i in range(n * n) for j in (i + 1, i + n) if j < n * n and (j != i + 1 or j % n)]
-        check(size > 16 and min(sds) >= min_cell_sd, f"each of the grid's {n}x{n} cells is an image",
+                 for i in range(count) for j in (i + 1, i + nc) if j < count and (j != i + 1 or j % nc)]
+        check(size > 16 and min(sds) >= min_cell_sd, f"each of {what} {nr}x{nc} cells is an image",
               f"the flattest cell's grey levels have sd {min(sds):.2f}, at least {min_cell_sd}")
-        check(diffs and min(diffs) >= min_cell_diff, "neighbouring grid cells differ",
+        check(diffs and min(diffs) >= min_cell_diff, "neighbouring cells differ",
               f"the closest neighbours differ by {min(diffs):.2f} grey levels on average, at least {min_cell_diff}; "
               f"median {sorted(diffs)[len(diffs) // 2]:.2f}")
     else:
-        check(False, "the latent grid is laid out", f"widget {g}, n {n}")
+        check(False, f"{what} cells are laid out", f"widget {g}")
     return check.failed
 
 
