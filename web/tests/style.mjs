@@ -41,7 +41,7 @@ let browser = await launchChromium({ viewport: LAPTOP, deviceScaleFactor: 1 });
 try {
   const page = await browser.context.newPage();
   watch(page);
-  const { state, waitState, click, drag, widget } = pageDriver(page);
+  const { state, waitState, click, drag, widget, scrollIntoView } = pageDriver(page);
   await page.goto(url);
   await waitState('return s.frame > 5 && s.model === "mnist-z2" && s.loading === ""');
   let s = await state();
@@ -96,6 +96,9 @@ try {
   check(true, 'the picked cell goes to the canvas');
   await page.mouse.move(LAPTOP.width - 5, 5);
   await page.screenshot({ path: join(out, 'web-style-laptop.png') });
+  await scrollIntoView('style_map');
+  await page.mouse.move(LAPTOP.width - 5, 5);
+  await page.screenshot({ path: join(out, 'web-style-map.png') });
 
   await click('need_grid');
   await waitState('return s.model === "mnist-z2" && s.loading === "" && !s.empty && s.grid.cells > 0 && !s.grid.pending');
