@@ -19,25 +19,39 @@ void decode_codes(const vae::VaeInfer& m, const std::vector<float>& codes, int c
   vae::infer_decode(m, codes.data(), count, images.data(), s);
 }
 
-void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
-                   Analysis& out, bool with_iw) {
-  const int D = m.arch.D, Z = m.arch.Z;
+namespace {
+
+// A fresh analysis of input; false (and empty) when it is not D values or holds no ink.
+bool analysis_start(const std::vector<float>& input, int D, Analysis& out) {
   out = Analysis{};
   out.input = input;
   double ink = 0;
   for (float v : input) ink += v;
-  if (int(input.size()) != D || ink < 1e-3) return;  // empty stays true
-  out.empty = false;
+  out.empty = int(input.size()) != D || ink < 1e-3;
+  return !out.empty;
+}
 
-  vae::InferScratch s;
-  vae::Matrix mu(Z, 1), logvar(Z, 1);
-  vae::infer_encode(m, input.data(), 1, mu.data(), logvar.data(), s);
+// The posterior q(z|x) = N(mu, diag exp(logvar)) (Z, 1): its mean, sigma and closed-form KL.
+void analysis_posterior(const vae::Matrix& mu, const vae::Matrix& logvar, Analysis& out) {
+  const int Z = int(mu.rows());
   out.mu.assign(mu.data(), mu.data() + Z);
   out.sigma.resize(size_t(Z));
   for (int j = 0; j < Z; ++j) out.sigma[size_t(j)] = std::exp(0.5f * logvar(j, 0));
   Eigen::RowVectorXf kl;
   vae::kl_forward(mu, logvar, kl);
   out.kl = kl[0];
+}
+
+}  // namespace
+
+void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, const std::vector<double>& nll_percentiles,
+                   Analysis& out, bool with_iw) {
+  const int D = m.arch.D, Z = m.arch.Z;
+  if (!analysis_start(input, D, out)) return;
+  vae::InferScratch s;
+  vae::Matrix mu(Z, 1), logvar(Z, 1);
+  vae::infer_encode(m, input.data(), 1, mu.data(), logvar.data(), s);
+  analysis_posterior(mu, logvar, out);
   out.recon.resize(size_t(D));
   vae::infer_decode(m, mu.data(), 1, out.recon.data(), s);
 
@@ -70,12 +84,7 @@ void analyze_input(const vae::VaeInfer& m, const std::vector<float>& input, cons
 
 void analyze_input_conditional(const vae::CvaeInfer& m, const std::vector<float>& input, int label, Analysis& out) {
   const int D = m.net.arch.D, Z = m.net.arch.Z, C = m.C;
-  out = Analysis{};
-  out.input = input;
-  double ink = 0;
-  for (float v : input) ink += v;
-  if (int(input.size()) != D || ink < 1e-3) return;  // empty stays true
-  out.empty = false;
+  if (!analysis_start(input, D, out)) return;
   vae::InferScratch s;
   out.probs.resize(size_t(C));
   vae::infer_classify(m, input.data(), 1, out.probs.data(), s);
@@ -84,12 +93,7 @@ void analyze_input_conditional(const vae::CvaeInfer& m, const std::vector<float>
   const std::vector<float> y = vae::onehot_labels(C, out.label, 1);
   vae::Matrix mu(Z, 1), logvar(Z, 1);
   vae::infer_encode_conditional(m, input.data(), y.data(), 1, mu.data(), logvar.data(), s);
-  out.mu.assign(mu.data(), mu.data() + Z);
-  out.sigma.resize(size_t(Z));
-  for (int j = 0; j < Z; ++j) out.sigma[size_t(j)] = std::exp(0.5f * logvar(j, 0));
-  Eigen::RowVectorXf kl;
-  vae::kl_forward(mu, logvar, kl);
-  out.kl = kl[0];
+  analysis_posterior(mu, logvar, out);
   out.recon.resize(size_t(D));
   vae::infer_decode_conditional(m, mu.data(), y.data(), 1, out.recon.data(), s);
 }
