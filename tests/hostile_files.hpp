@@ -95,7 +95,7 @@ inline std::vector<File> files() {
       {"unknown dtype", assemble(R"({"w":{"dtype":"Q4_K","shape":[4],"data_offsets":[0,16]}})", zeros16),
        "unknown dtype \"Q4_K\""},
       {"unsupported dtype", assemble(R"({"w":{"dtype":"I16","shape":[8],"data_offsets":[0,16]}})", zeros16),
-       "dtype I16 not supported (F32, F16, BF16)"},
+       "dtype I16 not supported (F32, F16, BF16, I8)"},
       {"NaN weight", model_file_with_value(5, 0x7FC00000u), "element 5 is NaN"},
       {"+Inf weight", model_file_with_value(7, 0x7F800000u), "element 7 is +Inf"},
       {"-Inf weight", model_file_with_value(0, 0xFF800000u), "element 0 is -Inf"},
