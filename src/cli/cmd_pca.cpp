@@ -67,7 +67,7 @@ int run_pca(Args& a) {
   if (!(s = vae::pca_fit_dataset(train, m.arch.Z, int(n), p))) die("pca", s);
   const vae::DType dtype = vae::st_file_dtype(f);
   vae::pca_to_st(p, f);
-  if (!(s = vae::st_save(path, f, dtype))) die("pca", s);
+  if (!(s = vae::st_save(path, f))) die("pca", s);  // every tensor in its dtype: I8 weights stay I8
 
   // The figures are those of the PCA as stored (an F16 file rounds it), read back from the file just written.
   vae::StFile g;
