@@ -10,10 +10,7 @@ namespace cli {
 namespace {
 
 int run_map(Args& a) {
-  if (!a.has("model")) {
-    std::fprintf(stderr, "vae map: --model PATH is required (the weights file to add the map to)\n");
-    return 2;
-  }
+  a.require("model", "the weights file to add the map to");
   const int n = int(a.integer("n", 1, 100000000));
   if (a.has("data")) a.choice("data", {"mnist", "fashion"});
   const std::string path = a.str("model");

@@ -32,10 +32,7 @@ void pca_test_mse(const vae::Pca& p, const vae::Dataset& ds, double& clipped, do
 }
 
 int run_pca(Args& a) {
-  if (!a.has("model")) {
-    std::fprintf(stderr, "vae pca: --model PATH is required (the weights file to add the PCA to)\n");
-    return 2;
-  }
+  a.require("model", "the weights file to add the PCA to");
   if (a.has("data")) a.choice("data", {"mnist", "fashion"});
   if (a.has("n")) a.integer("n", 2, 100000000);
   const std::string path = a.str("model");

@@ -17,10 +17,7 @@ namespace cli {
 namespace {
 
 int run_quantize(Args& a) {
-  if (!a.has("model")) {
-    std::fprintf(stderr, "vae quantize: --model PATH is required (the float weights file to quantize)\n");
-    return 2;
-  }
+  a.require("model", "the float weights file to quantize");
   if (a.has("data")) a.choice("data", {"mnist", "fashion"});
   EvalProtocol p;  // vae eval's defaults: the test split binarised with seed 0, the estimators' seed 1
   p.K = int(a.integer("iw", 1, 1000000));
