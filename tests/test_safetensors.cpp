@@ -329,6 +329,127 @@ TEST_CASE("F16 round trip is within half precision: rounding, subnormals and lar
   CHECK(bytes.size() == 8 + n + 2 * v.size());
 }
 
+TEST_CASE("I8 round trip with mixed dtypes in one file: each tensor keeps its dtype, values and alignment") {
+  StFile f;
+  f.set_meta("quant.method", "int8-symmetric-per-row");
+  // f.tensors' order puts narrow tensors before wide ones, and an I8 tensor of odd length before an F32 one.
+  f.tensors.push_back({"a.weight", {3, 3}, {-128.f, 127.f, 0.f, -1.f, 1.f, 5.f, -0.f, 64.f, -77.f}, DType::I8});
+  f.tensors.push_back({"a.weight_scale", {3}, {0.1f, 1e-30f, 3.5f}, DType::F32});
+  f.tensors.push_back({"a.bias", {3}, {0.1f, -0.7f, 1.f / 3.f}, DType::F16});
+  f.tensors.push_back({"b.weight", {1, 1}, {-3.f}, DType::I8});
+  f.tensors.push_back({"b.bias", {2}, {0.3f, -1e5f}, DType::BF16});
+  f.tensors.push_back({"c", {2}, {std::ldexp(1.f, -24), -2.f}, DType::F16});
+  f.tensors.push_back({"d", {}, {1.f / 3.f}, DType::F32});
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, bytes).ok());
+  StFile g;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(g.metadata == f.metadata);
+  REQUIRE(g.tensors.size() == f.tensors.size());
+  for (const StTensor& t : f.tensors) {
+    INFO(t.name);
+    const StTensor* r = g.find(t.name);
+    REQUIRE(r);
+    CHECK(r->dtype == t.dtype);
+    CHECK(r->shape == t.shape);
+    REQUIRE(r->data.size() == t.data.size());
+    for (size_t i = 0; i < t.data.size(); ++i) {
+      const float want = t.dtype == DType::F16    ? f16_to_f32(f32_to_f16(t.data[i]))
+                         : t.dtype == DType::BF16 ? bf16_to_f32(f32_to_bf16(t.data[i]))
+                                                  : t.data[i];
+      if (t.dtype == DType::I8) CHECK(r->data[i] == want);  // -0 is the byte 0, read as +0
+      else CHECK(bits(r->data[i]) == bits(want));
+    }
+  }
+  // The data buffer holds the wider elements first (f.tensors' order within a size), so every tensor starts at a
+  // multiple of its element size: F32, then F16 and BF16, then I8.
+  const std::vector<std::string> order = {"a.weight_scale", "d", "a.bias", "b.bias", "c", "a.weight", "b.weight"};
+  for (size_t k = 0; k < order.size(); ++k) CHECK(g.tensors[k].name == order[k]);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
+  const nlohmann::json h = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(n), nullptr, false);
+  REQUIRE(h.is_object());
+  CHECK(h.at("a.weight").at("dtype") == "I8");
+  CHECK(h.at("a.weight").at("data_offsets")[1].get<uint64_t>() - h.at("a.weight").at("data_offsets")[0].get<uint64_t>() == 9);
+  for (const StTensor& t : f.tensors) {
+    const uint64_t begin = h.at(t.name).at("data_offsets")[0].get<uint64_t>();
+    CHECK(begin % (t.dtype == DType::F32 ? 4 : t.dtype == DType::I8 ? 1 : 2) == 0);
+  }
+  // Written back, the same bytes; st_file_dtype, the dtype for tensors added to the file, is F32 here (F16 and
+  // BF16 mixed), and the float dtype when only I8 tensors and their scales differ from it.
+  std::vector<uint8_t> again;
+  REQUIRE(st_serialize(g, again).ok());
+  CHECK(again == bytes);
+  CHECK(st_file_dtype(g) == DType::F32);
+  StFile q;
+  q.tensors = {{"w", {1}, {3.f}, DType::I8}, {"b", {1}, {1.f}, DType::F16}, {"w_scale", {1}, {0.5f}, DType::F32}};
+  CHECK(st_file_dtype(q) == DType::F16);
+  q.tensors.push_back({"v_scale", {1}, {0.5f}, DType::F32});  // no I8 "v" beside it: one of the file's floats
+  CHECK(st_file_dtype(q) == DType::F32);
+  q.tensors.erase(q.tensors.begin() + 1, q.tensors.end());
+  CHECK(st_file_dtype(q) == DType::F32);
+}
+
+TEST_CASE("with one dtype throughout, each tensor's own dtype writes what one dtype for all writes") {
+  StFile f = sample_file();
+  for (DType dt : {DType::F32, DType::F16, DType::BF16}) {
+    for (StTensor& t : f.tensors) t.dtype = dt;
+    std::vector<uint8_t> all, own;
+    REQUIRE(st_serialize(f, dt, all).ok());
+    REQUIRE(st_serialize(f, own).ok());
+    CHECK(own == all);
+  }
+  // One dtype for all overrides the tensors' own: an I8 tensor written as F32 is its whole numbers as floats.
+  f.tensors[0].dtype = DType::I8;
+  std::vector<uint8_t> bytes;
+  REQUIRE(st_serialize(f, DType::F32, bytes).ok());
+  StFile g;
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(st_file_dtype(g) == DType::F32);
+}
+
+TEST_CASE("I8 is read as the signed bytes' values, and its byte count is checked as every dtype's") {
+  const std::string h = R"({"q":{"dtype":"I8","shape":[2,3],"data_offsets":[0,6]}})";
+  const std::vector<uint8_t> data = {0x00, 0x01, 0x7F, 0x80, 0x81, 0xFF};
+  StFile g;
+  const std::vector<uint8_t> bytes = assemble(h, data);
+  REQUIRE(st_parse(bytes.data(), bytes.size(), g).ok());
+  CHECK(g.tensors[0].dtype == DType::I8);
+  CHECK(g.tensors[0].data == std::vector<float>{0.f, 1.f, 127.f, -128.f, -127.f, -1.f});
+  CHECK(parse_message(assemble(R"({"q":{"dtype":"I8","shape":[5],"data_offsets":[0,6]}})", data)) ==
+        "tensor \"q\": shape [5] of I8 needs 5 bytes but data_offsets span 6");
+  CHECK(parse_message(assemble(R"({"q":{"dtype":"I8","shape":[7],"data_offsets":[0,7]}})", data)) ==
+        "tensor \"q\": data_offsets end 7 is past the end of the data buffer (6 bytes)");
+  // Every byte is a value: no I8 pattern is refused as non-finite.
+  std::vector<uint8_t> all(256);
+  for (int i = 0; i < 256; ++i) all[size_t(i)] = uint8_t(i);
+  CHECK(parse_message(assemble(R"({"q":{"dtype":"I8","shape":[16,16],"data_offsets":[0,256]}})", all)) == "ok");
+}
+
+TEST_CASE("writing I8 refuses a value that is not a whole number from -128 to 127") {
+  auto msg = [](float x) {
+    StFile f;
+    f.tensors.push_back({"q", {3}, {1.f, 2.f, x}, DType::I8});
+    std::vector<uint8_t> b;
+    const Status s = st_serialize(f, b);
+    return s.ok() ? std::string("ok") : s.message();
+  };
+  CHECK(msg(-128.f) == "ok");
+  CHECK(msg(127.f) == "ok");
+  CHECK(msg(-0.f) == "ok");
+  CHECK(msg(0.5f) == "tensor \"q\": element 2 is 0.5, not a whole number from -128 to 127 (I8); not written");
+  CHECK(msg(128.f) == "tensor \"q\": element 2 is 128, not a whole number from -128 to 127 (I8); not written");
+  CHECK(msg(-129.f) == "tensor \"q\": element 2 is -129, not a whole number from -128 to 127 (I8); not written");
+  CHECK(msg(1e30f) == "tensor \"q\": element 2 is 1.00000002e+30, not a whole number from -128 to 127 (I8); not written");
+  CHECK(msg(std::nanf("")) == "tensor \"q\": element 2 is NaN; not written");
+  // The same check with one dtype for all.
+  StFile f;
+  f.tensors.push_back({"w", {2}, {1.f, 2.25f}});
+  std::vector<uint8_t> b;
+  const Status s = st_serialize(f, DType::I8, b);
+  CHECK(s.message() == "tensor \"w\": element 1 is 2.25, not a whole number from -128 to 127 (I8); not written");
+}
+
 TEST_CASE("our header is JSON with __metadata__ first, dtype/shape/data_offsets, contiguous data, 8-aligned") {
   const StFile f = sample_file();
   for (DType dt : {DType::F32, DType::F16}) {
@@ -538,8 +659,8 @@ TEST_CASE("malformed: tensor entries with a wrong structure") {
 }
 
 TEST_CASE("malformed: unsupported and unknown dtypes are named") {
-  CHECK(parse_message(assemble(R"({"x":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}})", zeros(2))) ==
-        "tensor \"x\": dtype I8 not supported (F32, F16, BF16)");
+  CHECK(parse_message(assemble(R"({"x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", zeros(2))) ==
+        "tensor \"x\": dtype U8 not supported (F32, F16, BF16, I8)");
   CHECK(parse_message(assemble(R"({"x":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", zeros(8)))
             .find("dtype F64 not supported") != std::string::npos);
   CHECK(parse_message(assemble(R"({"x":{"dtype":"Q4_K","shape":[1],"data_offsets":[0,4]}})", zeros(4))) ==

@@ -1,13 +1,34 @@
 // `vae info`: a model's or a training checkpoint's architecture, metadata and tensors; fails if the weights, or
 // any of a checkpoint's sets (train.hpp's kCheckpointSets), do not load. Reads only; writes nothing.
 #include <cstdio>
+#include <filesystem>
 
 #include "common.hpp"
+#include "vae/quant.hpp"
 #include "vae/train.hpp"
 
 namespace cli {
 
 namespace {
+
+// For a quantized model (quant.hpp): how many of its weight matrices are I8, the method and source its metadata
+// names, and the file's size.
+void print_quantization(const std::string& path, const vae::StFile& f, const vae::Layout& layout) {
+  int weights = 0, i8 = 0;
+  for (const vae::TensorSlot& slot : layout.slots) {
+    if (slot.cols == 0) continue;
+    ++weights;
+    const vae::StTensor* t = f.find(slot.name);
+    i8 += t && t->dtype == vae::DType::I8;
+  }
+  if (i8 == 0) return;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  const std::string method = f.meta(vae::kMetaQuantMethod, "no quant.method"), source = f.meta(vae::kMetaQuantSource);
+  std::printf("quantized   %d of %d weight matrices are I8 with one scale per output row (%s%s); file %s bytes\n", i8,
+              weights, method.c_str(), source.empty() ? "" : (", from " + source).c_str(),
+              ec ? "?" : thousands(double(bytes)).c_str());
+}
 
 int run_info(Args& a) {
   const std::string path = a.str("model");
@@ -33,6 +54,7 @@ int run_info(Args& a) {
   } else {
     std::printf("model       not a loadable VAE: %s\n", s.message().c_str());
   }
+  if (s) print_quantization(path, f, m.layout);
   if (s && !vae::meta_is_ours(f.metadata)) {
     // A PyTorch state dict: what the file does not say is reported absent, never filled in.
     std::printf("source      a plain state dict (no VAE Studio metadata): architecture read from the tensors' names "

@@ -10,10 +10,7 @@ namespace cli {
 namespace {
 
 int run_map(Args& a) {
-  if (!a.has("model")) {
-    std::fprintf(stderr, "vae map: --model PATH is required (the weights file to add the map to)\n");
-    return 2;
-  }
+  a.require("model", "the weights file to add the map to");
   const int n = int(a.integer("n", 1, 100000000));
   if (a.has("data")) a.choice("data", {"mnist", "fashion"});
   const std::string path = a.str("model");
@@ -41,7 +38,7 @@ int run_map(Args& a) {
     die("map", s);
   const vae::DType dtype = vae::st_file_dtype(f);
   vae::latent_map_to_st(map, f);
-  if (!(s = vae::st_save(path, f, dtype))) die("map", s);
+  if (!(s = vae::st_save(path, f))) die("map", s);  // every tensor in its dtype: I8 weights stay I8
   std::printf("wrote the latent map into %s (%s): %d points, ", path.c_str(), vae::dtype_name(dtype), map.count());
   if (map.kind == "pca")
     std::printf("pca of the %d-D means, explained variance %.3f + %.3f = %.3f\n", m.arch.Z, map.explained[0],

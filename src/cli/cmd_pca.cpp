@@ -32,10 +32,7 @@ void pca_test_mse(const vae::Pca& p, const vae::Dataset& ds, double& clipped, do
 }
 
 int run_pca(Args& a) {
-  if (!a.has("model")) {
-    std::fprintf(stderr, "vae pca: --model PATH is required (the weights file to add the PCA to)\n");
-    return 2;
-  }
+  a.require("model", "the weights file to add the PCA to");
   if (a.has("data")) a.choice("data", {"mnist", "fashion"});
   if (a.has("n")) a.integer("n", 2, 100000000);
   const std::string path = a.str("model");
@@ -67,7 +64,7 @@ int run_pca(Args& a) {
   if (!(s = vae::pca_fit_dataset(train, m.arch.Z, int(n), p))) die("pca", s);
   const vae::DType dtype = vae::st_file_dtype(f);
   vae::pca_to_st(p, f);
-  if (!(s = vae::st_save(path, f, dtype))) die("pca", s);
+  if (!(s = vae::st_save(path, f))) die("pca", s);  // every tensor in its dtype: I8 weights stay I8
 
   // The figures are those of the PCA as stored (an F16 file rounds it), read back from the file just written.
   vae::StFile g;

@@ -61,6 +61,15 @@ void Args::fail(const std::string& k, const std::string& want) const {
   std::exit(2);
 }
 
+void Args::require(const std::string& k, const std::string& why) const {
+  if (has(k)) return;
+  const char* value = "VALUE";
+  for (const Opt& o : cmd_.opts)
+    if (k == o.name && o.value) value = o.value;
+  std::fprintf(stderr, "vae %s: --%s %s is required (%s)\n", cmd_.name, k.c_str(), value, why.c_str());
+  std::exit(2);
+}
+
 std::string Args::fmt(double x) {
   char b[32];
   std::snprintf(b, sizeof b, "%g", x);

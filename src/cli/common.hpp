@@ -51,6 +51,8 @@ class Args {
   std::string choice(const std::string& k, const std::vector<std::string>& allowed) const;
   // `vae CMD: --k "v" is not valid: expected WANT` on stderr, exit 2.
   [[noreturn]] void fail(const std::string& k, const std::string& want) const;
+  // An option the command cannot run without: unless given, `vae CMD: --k VALUE is required (WHY)` on stderr, exit 2.
+  void require(const std::string& k, const std::string& why) const;
   static std::string fmt(double x);  // "%g"
 
  private:

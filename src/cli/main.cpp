@@ -1,4 +1,5 @@
-// `vae`: the command-line tool, a thin shell over src/vae: train, eval, sample, grid, reconstruct, map, info, bench.
+// `vae`: the command-line tool, a thin shell over src/vae: train, eval, sample, grid, reconstruct, map, quantize,
+// info, bench.
 // The one list of subcommands; each lives in its cmd_<name>.cpp, the option framework in common.cpp.
 #include <vector>
 
@@ -18,6 +19,7 @@ Command command_compare();
 Command command_restore();
 Command command_digits();
 Command command_analogies();
+Command command_quantize();
 }  // namespace cli
 
 int main(int argc, char** argv) {
@@ -26,6 +28,6 @@ int main(int argc, char** argv) {
   // and its file in CMakeLists.txt.
   const std::vector<Command> commands = {command_train(), command_eval(), command_sample(), command_grid(),
                                          command_reconstruct(), command_map(), command_pca(), command_compare(), command_restore(),
-                                         command_digits(), command_analogies(), command_info(), command_bench()};
+                                         command_digits(), command_analogies(), command_quantize(), command_info(), command_bench()};
   return cli_run(commands, argc, argv);
 }

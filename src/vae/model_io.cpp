@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "vae/pca.hpp"
+#include "vae/quant.hpp"
 
 namespace vae {
 
@@ -149,10 +150,11 @@ Status classes_from_meta(const StFile& f, int& C, std::vector<int>& classifier_h
   return Status::success();
 }
 
-// Every tensor of the layout from the file, by name and shape; besides them the file may hold only map.* and
-// pca.* tensors.
+// Every tensor of the layout from the file, by name and shape, a weight dequantized if it is I8 (quant.hpp);
+// besides them the file may hold only the I8 weights' scales and map.* and pca.* tensors (floats, all of them).
 Status tensors_from_st(const StFile& f, const Arch& arch, VaeT<float>& m) {
   m.params.assign(m.layout.total, 0.f);
+  bool any_i8 = false;
   for (const TensorSlot& slot : m.layout.slots) {
     const StTensor* t = f.find(slot.name);
     const std::vector<int64_t> want =
@@ -161,17 +163,39 @@ Status tensors_from_st(const StFile& f, const Arch& arch, VaeT<float>& m) {
     if (t->shape != want)
       return Status::error("tensor \"" + slot.name + "\" has shape " + st_shape_str(t->shape) + ", architecture " +
                            arch.describe() + " needs " + st_shape_str(want));
-    std::copy(t->data.begin(), t->data.end(), m.params.begin() + std::ptrdiff_t(slot.offset));
-  }
-  if (f.tensors.size() != m.layout.slots.size()) {
-    for (const StTensor& t : f.tensors) {
-      if (is_map_tensor(t.name) || is_pca_tensor(t.name)) continue;  // checked by latent_map.cpp, pca.cpp
-      const bool known = std::any_of(m.layout.slots.begin(), m.layout.slots.end(),
-                                     [&t](const TensorSlot& sl) { return sl.name == t.name; });
-      if (!known) return Status::error("unexpected tensor \"" + t.name + "\" for architecture " + arch.describe());
+    float* dst = m.params.data() + slot.offset;
+    if (slot.cols > 0) {
+      const Status s = quant_weight_values(f, *t, slot.rows, slot.cols, dst);
+      if (!s) return s;
+      any_i8 = any_i8 || t->dtype == DType::I8;
+    } else if (t->dtype == DType::I8) {
+      return Status::error("tensor \"" + slot.name + "\" is I8; only a layer's weight may be quantized, a bias "
+                           "stays a float (F32, F16 or BF16)");
+    } else {
+      std::copy(t->data.begin(), t->data.end(), dst);
     }
   }
-  return Status::success();
+  for (const StTensor& t : f.tensors) {
+    const bool known = std::any_of(m.layout.slots.begin(), m.layout.slots.end(),
+                                   [&t](const TensorSlot& sl) { return sl.name == t.name; });
+    if (known) continue;
+    if (is_map_tensor(t.name) || is_pca_tensor(t.name)) {  // checked further by latent_map.cpp, pca.cpp
+      if (t.dtype == DType::I8)
+        return Status::error("tensor \"" + t.name + "\" is I8; only a layer's weight may be quantized, " +
+                             t.name.substr(0, t.name.find('.')) + ".* tensors stay floats (F32, F16 or BF16)");
+      continue;
+    }
+    if (quant_is_scale(t.name)) {  // a scale beside its weight was checked with the weight
+      const std::string weight = t.name.substr(0, t.name.size() - std::string("_scale").size());
+      const bool has_weight = std::any_of(m.layout.slots.begin(), m.layout.slots.end(),
+                                          [&weight](const TensorSlot& sl) { return sl.name == weight && sl.cols > 0; });
+      if (has_weight) continue;
+      return Status::error("tensor \"" + t.name + "\" is a scale with no weight \"" + weight +
+                           "\" in architecture " + arch.describe());
+    }
+    return Status::error("unexpected tensor \"" + t.name + "\" for architecture " + arch.describe());
+  }
+  return quant_check_meta(f, any_i8);
 }
 
 }  // namespace

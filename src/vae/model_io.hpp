@@ -37,7 +37,9 @@ bool is_map_tensor(const std::string& name);
 // transformers' {"format": "pt"}) loads too: its architecture is read from the tensors' names and shapes
 // (encoder.fc1 ... encoder.fcL, encoder.mu) and the image is square unless "vae.image" says otherwise; the
 // checks that follow are the same. Besides the parameters the file may hold only tensors named "map.*"
-// (latent_map.hpp) or "pca.*" (pca.hpp), skipped here, unchecked; any other extra tensor is refused.
+// (latent_map.hpp) or "pca.*" (pca.hpp), skipped here but for their dtype (a float); any other extra tensor is
+// refused. Each layer's weight may be a float tensor or I8 with its per-row scales beside it (quant.hpp), then
+// dequantized to float here; biases, map.* and pca.* must be floats, and quant.method must agree (quant.hpp).
 Status model_from_st(const StFile& f, Vae& out);
 // The file for a model: its tensors in layout order and the metadata (architecture keys are set here).
 StFile model_to_st(const Vae& m, const Metadata& extra);

@@ -1,4 +1,5 @@
-// safetensors reading (validate everything, then convert to float32) and writing (F32, F16 or BF16, atomic save).
+// safetensors reading (validate everything, then convert to float32) and writing (F32, F16, BF16 or I8, one dtype
+// for the whole file or each tensor's own; atomic save).
 // The header's JSON is read by nlohmann/json's SAX parser straight into the entries, without exceptions (the
 // browser build has none) and without a tree. Not tolerant of damaged files: any inconsistency is reported, never
 // repaired or skipped.
@@ -94,7 +95,7 @@ void store_u16_le(uint8_t* p, uint16_t v) {
   p[1] = static_cast<uint8_t>(v >> 8);
 }
 
-size_t dtype_size(DType d) { return d == DType::F32 ? 4 : 2; }
+size_t dtype_size(DType d) { return d == DType::F32 ? 4 : d == DType::I8 ? 1 : 2; }
 
 // The 16-bit pattern of x in a 16-bit dtype (F16 or BF16).
 uint16_t to_16(DType d, float x) { return d == DType::F16 ? f32_to_f16(x) : f32_to_bf16(x); }
@@ -103,7 +104,7 @@ float from_16(DType d, uint16_t h) { return d == DType::F16 ? f16_to_f32(h) : bf
 uint16_t exponent_16(DType d) { return d == DType::F16 ? 0x7C00u : 0x7F80u; }
 uint16_t mantissa_16(DType d) { return d == DType::F16 ? 0x03FFu : 0x007Fu; }
 
-// Every dtype name the format defines; only F32, F16 and BF16 are read.
+// Every dtype name the format defines; only F32, F16, BF16 and I8 are read.
 bool dtype_known(const std::string& s) {
   static const char* const names[] = {"BOOL", "U8",      "I8",      "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3",
                                       "F6_E3M2", "F4",   "I16",     "U16",     "F16",     "BF16",    "I32",
@@ -335,8 +336,9 @@ Status check_entry(uint64_t data_size, Entry& e) {
   if (e.dtype_text == "F32") e.dtype = DType::F32;
   else if (e.dtype_text == "F16") e.dtype = DType::F16;
   else if (e.dtype_text == "BF16") e.dtype = DType::BF16;
+  else if (e.dtype_text == "I8") e.dtype = DType::I8;
   else if (dtype_known(e.dtype_text))
-    return Status::error(who + "dtype " + e.dtype_text + " not supported (F32, F16, BF16)");
+    return Status::error(who + "dtype " + e.dtype_text + " not supported (F32, F16, BF16, I8)");
   else return Status::error(who + "unknown dtype " + shown(e.dtype_text));
 
   e.begin = e.offsets[0];
@@ -357,8 +359,9 @@ Status check_entry(uint64_t data_size, Entry& e) {
   return Status::success();
 }
 
-// First non-finite element of a checked entry (exponent bits all ones), or count if none.
+// First non-finite element of a checked entry (exponent bits all ones), or count if none (always, for I8).
 uint64_t first_nonfinite(const Entry& e, const uint8_t* data, bool& nan, bool& negative) {
+  if (e.dtype == DType::I8) return e.count;
   const uint8_t* p = data + e.begin;
   for (uint64_t i = 0; i < e.count; ++i) {
     if (e.dtype == DType::F32) {
@@ -452,6 +455,8 @@ Status st_parse(const uint8_t* bytes, size_t size, StFile& out) {
     const uint8_t* p = data + e.begin;
     if (e.dtype == DType::F32)
       for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = bits_float(load_u32_le(p + 4 * i));
+    else if (e.dtype == DType::I8)
+      for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float(static_cast<int8_t>(p[i]));
     else
       for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = from_16(e.dtype, load_u16_le(p + 2 * i));
     f.tensors.push_back(std::move(t));
@@ -460,13 +465,26 @@ Status st_parse(const uint8_t* bytes, size_t size, StFile& out) {
   return Status::success();
 }
 
-const char* dtype_name(DType d) { return d == DType::F32 ? "F32" : d == DType::F16 ? "F16" : "BF16"; }
+const char* dtype_name(DType d) {
+  return d == DType::F32 ? "F32" : d == DType::F16 ? "F16" : d == DType::BF16 ? "BF16" : "I8";
+}
 
 DType st_file_dtype(const StFile& f) {
-  if (f.tensors.empty()) return DType::F32;
-  for (const StTensor& t : f.tensors)
-    if (t.dtype != f.tensors[0].dtype) return DType::F32;
-  return f.tensors[0].dtype;
+  // A quantized tensor and its scales ("X" I8 and "X_scale" beside it, quant.hpp) say nothing of the file's floats.
+  auto quantized = [&f](const StTensor& t) {
+    const size_t n = t.name.size();
+    if (t.dtype == DType::I8) return true;
+    if (n < 6 || t.name.compare(n - 6, 6, "_scale") != 0) return false;
+    const StTensor* of = f.find(t.name.substr(0, n - 6));
+    return of && of->dtype == DType::I8;
+  };
+  const StTensor* first = nullptr;
+  for (const StTensor& t : f.tensors) {
+    if (quantized(t)) continue;
+    if (!first) first = &t;
+    if (t.dtype != first->dtype) return DType::F32;
+  }
+  return first ? first->dtype : DType::F32;
 }
 
 Status st_load(const std::string& path, StFile& out) {
@@ -491,8 +509,10 @@ Status st_load(const std::string& path, StFile& out) {
 
 // ---- writing ----
 
-Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
-  const uint64_t esize = dtype_size(dtype);
+namespace {
+
+// Both writers: every tensor in *all, or (all null) each in its own dtype, the wider elements first.
+Status serialize(const StFile& f, const DType* all, std::vector<uint8_t>& out) {
   std::unordered_set<std::string> seen;
   for (const auto& kv : f.metadata) {
     if (!utf8_valid(kv.first) || !utf8_valid(kv.second))
@@ -500,11 +520,14 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
     if (!seen.insert(kv.first).second) return Status::error("__metadata__ has duplicate key " + shown(kv.first));
   }
   seen.clear();
+  auto dtype_of = [all](const StTensor& t) { return all ? *all : t.dtype; };
   std::vector<uint64_t> nbytes;
   nbytes.reserve(f.tensors.size());
   uint64_t total = 0;
   for (const StTensor& t : f.tensors) {
     const std::string who = "tensor " + shown(t.name) + ": ";
+    const DType dtype = dtype_of(t);
+    const uint64_t esize = dtype_size(dtype);
     if (!utf8_valid(t.name)) return Status::error(who + "name is not valid UTF-8");
     if (t.name == "__metadata__") return Status::error(who + "name is reserved for the metadata");
     if (!seen.insert(t.name).second) return Status::error(who + "duplicate tensor name");
@@ -521,13 +544,27 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
       if ((b & 0x7F800000u) == 0x7F800000u)
         return Status::error(who + "element " + std::to_string(i) + " is " +
                              nonfinite_name((b & 0x7FFFFFu) != 0, (b >> 31) != 0) + "; not written");
-      if (dtype != DType::F32 && (to_16(dtype, t.data[i]) & 0x7FFFu) == exponent_16(dtype))
+      if (dtype == DType::I8 && !(t.data[i] >= -128.f && t.data[i] <= 127.f && t.data[i] == std::trunc(t.data[i]))) {
+        char v[32];
+        std::snprintf(v, sizeof v, "%.9g", double(t.data[i]));
+        return Status::error(who + "element " + std::to_string(i) + " is " + v +
+                             ", not a whole number from -128 to 127 (I8); not written");
+      }
+      if ((dtype == DType::F16 || dtype == DType::BF16) && (to_16(dtype, t.data[i]) & 0x7FFFu) == exponent_16(dtype))
         return Status::error(who + "element " + std::to_string(i) + " overflows " + dtype_name(dtype) +
                              (dtype == DType::F16 ? " (|x| >= 65520)" : ""));
     }
     nbytes.push_back(count * esize);
     total += count * esize;
   }
+
+  // The data buffer's order: f.tensors' with one dtype; else the wider elements first, so that every tensor's
+  // offset is a multiple of its element size (the sizes before it are multiples of it: 4s, then 2s, then 1s).
+  std::vector<size_t> order(f.tensors.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return dtype_size(dtype_of(f.tensors[a])) > dtype_size(dtype_of(f.tensors[b]));
+  });
 
   std::string h = "{";
   if (!f.metadata.empty()) {
@@ -537,10 +574,10 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
     h += "}";
   }
   uint64_t offset = 0;
-  for (size_t k = 0; k < f.tensors.size(); ++k) {
+  for (size_t k : order) {
     const StTensor& t = f.tensors[k];
     if (h.size() > 1) h += ",";
-    h += quoted(t.name) + ":{\"dtype\":\"" + dtype_name(dtype) + "\",\"shape\":" + shape_str(t.shape) +
+    h += quoted(t.name) + ":{\"dtype\":\"" + dtype_name(dtype_of(t)) + "\",\"shape\":" + shape_str(t.shape) +
          ",\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes[k]) + "]}";
     offset += nbytes[k];
   }
@@ -552,11 +589,14 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
   store_u64_le(bytes.data(), h.size());
   std::memcpy(bytes.data() + 8, h.data(), h.size());
   uint8_t* p = bytes.data() + 8 + h.size();
-  for (const StTensor& t : f.tensors) {
-    for (float x : t.data) {
+  for (size_t k : order) {
+    const DType dtype = dtype_of(f.tensors[k]);
+    for (float x : f.tensors[k].data) {
       if (dtype == DType::F32) {
         store_u32_le(p, float_bits(x));
         p += 4;
+      } else if (dtype == DType::I8) {
+        *p++ = static_cast<uint8_t>(static_cast<int8_t>(x));  // checked above: a whole number in [-128, 127]
       } else {
         store_u16_le(p, to_16(dtype, x));
         p += 2;
@@ -566,6 +606,12 @@ Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) {
   out = std::move(bytes);
   return Status::success();
 }
+
+}  // namespace
+
+Status st_serialize(const StFile& f, DType dtype, std::vector<uint8_t>& out) { return serialize(f, &dtype, out); }
+
+Status st_serialize(const StFile& f, std::vector<uint8_t>& out) { return serialize(f, nullptr, out); }
 
 Status file_write_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   const std::string tmp = path + ".tmp";
@@ -588,12 +634,20 @@ Status file_write_atomic(const std::string& path, const std::vector<uint8_t>& by
   return Status::success();
 }
 
-Status st_save(const std::string& path, const StFile& f, DType dtype) {
+namespace {
+
+Status save(const std::string& path, const StFile& f, const DType* all) {
   std::vector<uint8_t> bytes;
-  const Status s = st_serialize(f, dtype, bytes);
+  const Status s = serialize(f, all, bytes);
   if (!s) return s.with_context(path);
   return file_write_atomic(path, bytes);
 }
+
+}  // namespace
+
+Status st_save(const std::string& path, const StFile& f, DType dtype) { return save(path, f, &dtype); }
+
+Status st_save(const std::string& path, const StFile& f) { return save(path, f, nullptr); }
 
 std::string st_shape_str(const std::vector<int64_t>& shape) {
   std::string r = "(";

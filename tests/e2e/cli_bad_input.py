@@ -28,6 +28,32 @@ def write_st(path, header, payload):
         f.write(struct.pack('<Q', len(h)) + h + payload)
 
 
+def quantize(header, payload):
+    """The file with every layer's weight (a 2-D X.weight) as I8 and its scales X.weight_scale as F32, one per
+    row (scale max |w| / 127, q = round(w / scale)), as `vae quantize` writes it; returns (header, payload)."""
+    tensors = []
+    for name, e in header.items():
+        if name == '__metadata__':
+            continue
+        raw = payload[e['data_offsets'][0]:e['data_offsets'][1]]
+        if name.endswith('.weight') and len(e['shape']) == 2 and not name.startswith(('map.', 'pca.')):
+            rows, cols = e['shape']
+            w = struct.unpack('<%d%s' % (rows * cols, 'e' if e['dtype'] == 'F16' else 'f'), raw)
+            q, scales = b'', []
+            for r in range(rows):
+                row = w[r * cols:(r + 1) * cols]
+                scales.append(max(abs(x) for x in row) / 127 or 1.0)
+                q += struct.pack('<%db' % cols, *(max(-127, min(127, round(x / scales[-1]))) for x in row))
+            tensors += [(name, 'I8', e['shape'], q), (name + '_scale', 'F32', [rows], struct.pack('<%df' % rows, *scales))]
+        else:
+            tensors.append((name, e['dtype'], e['shape'], raw))
+    out, data = {'__metadata__': dict(header.get('__metadata__', {}), **{'quant.method': 'int8-symmetric-per-row'})}, b''
+    for name, dtype, shape, raw in tensors:
+        out[name] = {'dtype': dtype, 'shape': shape, 'data_offsets': [len(data), len(data) + len(raw)]}
+        data += raw
+    return out, data
+
+
 def main():
     vae, model, work = sys.argv[1:4]
     vae, model = os.path.abspath(vae), os.path.abspath(model)
@@ -66,6 +92,20 @@ def main():
         extra += pack(values)
     bad_pca['__metadata__']['pca.noise_variance'] = '0.05'
     files['badpca.safetensors'] = (bad_pca, payload + extra)
+    # Quantized models (vae quantize's kind): a whole one, one whose first layer lost its scales, one with a zero scale.
+    files['q8.safetensors'] = quantize(header, payload)
+    q_header, q_payload = files['q8.safetensors']
+    no_scale = json.loads(json.dumps(q_header))
+    del no_scale['encoder.fc1.weight_scale']  # its bytes stay, covered by a tensor no longer: shift the rest down
+    gone = q_header['encoder.fc1.weight_scale']['data_offsets']
+    for k, v in no_scale.items():
+        if k != '__metadata__' and v['data_offsets'][0] >= gone[1]:
+            v['data_offsets'] = [o - (gone[1] - gone[0]) for o in v['data_offsets']]
+    files['q8-noscale.safetensors'] = (no_scale, q_payload[:gone[0]] + q_payload[gone[1]:])
+    zero = bytearray(q_payload)
+    at = q_header['decoder.out.weight_scale']['data_offsets'][0]
+    zero[at:at + 4] = struct.pack('<f', 0.0)
+    files['q8-zeroscale.safetensors'] = (q_header, bytes(zero))
     idx_bad = struct.pack('>I', 0x00000803) + struct.pack('>III', 10, 28, 28) + bytes(100)  # 10 images, 100 bytes
     idx_small = struct.pack('>I', 0x00000803) + struct.pack('>III', 3, 10, 10) + bytes(300)  # 10x10 images
     labels = struct.pack('>I', 0x00000801) + struct.pack('>I', 3) + bytes(3)
@@ -229,6 +269,33 @@ def main():
          '--models "model.safetensors," is not valid: expected a comma-separated list of model files'),
         ('compare: a missing model', ['compare', '--models', 'missing.safetensors'], [], 1,
          'missing.safetensors: cannot open'),
+        ('quantize: no --model', ['quantize', '--out', 'q.safetensors'], [], 2, '--model PATH is required'),
+        ('quantize: no --out', ['quantize', '--model', 'model.safetensors'], ['model.safetensors'], 2,
+         '--out "" is not valid: expected a file path'),
+        ('quantize: output over the model', ['quantize', '--model', 'model.safetensors', '--out', 'model.safetensors'],
+         ['model.safetensors'], 1, '--out and --model name the same file'),
+        ('quantize: output folder missing', ['quantize', '--model', 'model.safetensors', '--out',
+                                             'nofolder/q.safetensors'], ['model.safetensors'], 1,
+         'nofolder/q.safetensors: cannot write there: folder nofolder does not exist'),
+        ('quantize: no importance samples', ['quantize', '--model', 'model.safetensors', '--out', 'q.safetensors',
+                                             '--iw', '0'], ['model.safetensors'], 2,
+         '--iw "0" is not valid: expected a whole number from 1 to 1000000'),
+        ('quantize: unknown data set', ['quantize', '--model', 'model.safetensors', '--out', 'q.safetensors', '--data',
+                                        'imagenet'], ['model.safetensors'], 2, '--data "imagenet"'),
+        ('quantize: bad model (nothing written)', ['quantize', '--model', 'nan.safetensors', '--out', 'q.safetensors',
+                                                   '--root', root], ['nan.safetensors'], 1, 'is NaN'),
+        ('quantize: missing data folder (nothing written)', ['quantize', '--model', 'model.safetensors', '--out',
+                                                             'q.safetensors', '--data', 'mnist', '--data-dir', 'nodata'],
+         ['model.safetensors'], 1, 'nodata/t10k-images-idx3-ubyte (or .gz): cannot open'),
+        ('quantize: a quantized model (nothing written)', ['quantize', '--model', 'q8.safetensors', '--out',
+                                                           'q.safetensors', '--data', 'mnist', '--root', root],
+         ['q8.safetensors'], 1,
+         'q8.safetensors: already quantized'),
+        ('quantized model: a weight without its scales', ['sample', '--model', 'q8-noscale.safetensors'],
+         ['q8-noscale.safetensors'], 1,
+         'tensor "encoder.fc1.weight" is I8 but its per-row scales "encoder.fc1.weight_scale" are missing'),
+        ('quantized model: a zero scale', ['info', '--model', 'q8-zeroscale.safetensors'], ['q8-zeroscale.safetensors'],
+         1, 'tensor "decoder.out.weight_scale": the scale of row 0 is 0; a scale must be positive and finite'),
         ('digits: no --out', ['digits'], [], 2, '--out "" is not valid: expected a file path'),
         ('digits: more images than the test set', ['digits', '--root', root, '--n', '10001', '--out', 'd.safetensors'],
          [], 1, 'mnist-test has 10000 images: cannot pick 10001'),

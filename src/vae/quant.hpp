@@ -1,0 +1,44 @@
+// Int8 weights with one symmetric scale per output row, as a model file holds them: a layer's weight X.weight
+// (out, in) is stored as I8 with its scales X.weight_scale, F32 (out) (the compressed-tensors / vLLM naming), and
+// W[r][c] = q[r][c] * scale[r]. The quantizer, and the check-and-dequantize step the loaders (model_io.cpp) run on
+// such a file. Not an integer kernel: a quantized model is dequantized to float when loaded and runs as any other.
+#pragma once
+#include <string>
+
+#include "vae/safetensors.hpp"
+#include "vae/status.hpp"
+
+namespace vae {
+
+// Metadata of a file quant_file wrote: the method, and (set by whoever wrote the file) the float file it came from.
+constexpr const char* kMetaQuantMethod = "quant.method";
+constexpr const char* kQuantMethod = "int8-symmetric-per-row";
+constexpr const char* kMetaQuantSource = "quant.source";
+
+// "X.weight_scale" for "X.weight".
+std::string quant_scale_name(const std::string& weight);
+// True for "X.weight_scale".
+bool quant_is_scale(const std::string& name);
+
+// Quantizes a model's file in place: every layer's weight (the encoder's, the decoder's and a label-conditioned
+// model's classifier's; the file must load as a plain or a conditional model) becomes I8 with its F32 scales
+// after it, and quant.method is set. Everything else (biases, map.*, pca.*, the other metadata) is kept bit for
+// bit. Refuses a file that is already quantized. Per row r of W (out, in):
+//   s_r = max_c |W[r][c]| / 127 (rounded up to the next float if rounding made it smaller), q = round(W / s_r),
+// so q is in [-127, 127] and |W[r][c] - q[r][c] s_r| <= s_r / 2 for every weight (the float product q s_r, as the
+// loader computes it, adds at most half an ulp of it). In a layer y = W x + b the error of output r is therefore
+// at most (s_r / 2) ||x||_1. A row of zeros gets s = 1 and q = 0: the reader refuses a zero scale (it would make
+// every weight of the row zero whatever q says, which no quantizer writes on purpose).
+Status quant_file(StFile& f);
+
+// For the loaders: the values of a weight tensor w of f (rows, cols), row-major, into out. A float w is copied,
+// and must have no scale beside it; an I8 w is dequantized, W = q * scale[row], its scale tensor checked (present,
+// a float dtype, shape (rows,), every scale positive and finite). Errors name the tensor.
+Status quant_weight_values(const StFile& f, const StTensor& w, int rows, int cols, float* out);
+
+// The file's quantization metadata against its weights: quant.method, when present, must be ours and at least one
+// weight (of the given ones, the architecture's) must be I8; a file that says it is quantized is never read as a
+// float one, nor one quantized another way as ours.
+Status quant_check_meta(const StFile& f, bool any_weight_i8);
+
+}  // namespace vae
