@@ -161,17 +161,17 @@ inline std::vector<File> files() {
       {"quantized: a zero scale", quantized_file([](vae::StFile& f) { tensor(f, "decoder.out.weight_scale").data[3] = 0.f; }),
        "tensor \"decoder.out.weight_scale\": the scale of row 3 is 0; a scale must be positive and finite"},
       {"quantized: a negative scale",
-       quantized_file([](vae::StFile& f) { tensor(f, "encoder.mu.weight_scale").data[1] = -0.5f; }),
-       "tensor \"encoder.mu.weight_scale\": the scale of row 1 is -0.5; a scale must be positive and finite"},
+       quantized_file([](vae::StFile& f) { tensor(f, "decoder.out.weight_scale").data[1] = -0.5f; }),
+       "tensor \"decoder.out.weight_scale\": the scale of row 1 is -0.5; a scale must be positive and finite"},
       {"quantized: a NaN scale", with_value(quantized_file(), "encoder.fc1.weight_scale", 2, 0x7FC00000u),
        "tensor \"encoder.fc1.weight_scale\": element 2 is NaN"},
-      {"quantized: an infinite scale", with_value(quantized_file(), "decoder.fc1.weight_scale", 0, 0x7F800000u),
-       "tensor \"decoder.fc1.weight_scale\": element 0 is +Inf"},
+      {"quantized: an infinite scale", with_value(quantized_file(), "decoder.out.weight_scale", 0, 0x7F800000u),
+       "tensor \"decoder.out.weight_scale\": element 0 is +Inf"},
       {"quantized: scales stored as I8", quantized_file([](vae::StFile& f) {
-         vae::StTensor& s = tensor(f, "encoder.mu.weight_scale");
+         vae::StTensor& s = tensor(f, "decoder.out.weight_scale");
          s = {s.name, s.shape, std::vector<float>(s.data.size(), 1.f), vae::DType::I8};
        }),
-       "tensor \"encoder.mu.weight_scale\" is I8; a scale must be a float (F32, F16 or BF16)"},
+       "tensor \"decoder.out.weight_scale\" is I8; a scale must be a float (F32, F16 or BF16)"},
       {"quantized: an I8 bias", quantized_file([](vae::StFile& f) { tensor(f, "encoder.fc1.bias").dtype = vae::DType::I8; }),
        "tensor \"encoder.fc1.bias\" is I8; only a layer's weight may be quantized, a bias stays a float"},
       {"quantized: an I8 map tensor",

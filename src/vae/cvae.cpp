@@ -118,7 +118,7 @@ void cvae_backward(const CvaeT<T>& m, const MatRef<T>& X, const std::vector<int>
 template <class T>
 VaeT<T> cvae_for_label(const CvaeT<T>& m, int y) {
   const Arch& a = m.net.arch;
-  VaeT<T> plain{a, layout_make(a), Buffer<T>()};
+  VaeT<T> plain{a, layout_make(a), Buffer<T>(), m.net.row_scales};  // the scales: rows keep their whole numbers
   plain.params.assign(plain.layout.total, T(0));
   const Layout& from = m.net.layout;
   const T* src = m.net.params.data();

@@ -6,7 +6,17 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <vector>
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#elif defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "vae/quant.hpp"
 
 namespace vae {
 
@@ -16,6 +26,7 @@ constexpr int kLanes = kDenseVecBytes / int(sizeof(float));
 constexpr int kVecs = kDensePanel / kLanes;  // vectors per panel row (2)
 typedef float V __attribute__((vector_size(kDenseVecBytes)));
 typedef int32_t VI __attribute__((vector_size(kDenseVecBytes)));
+typedef uint32_t VU __attribute__((vector_size(kDenseVecBytes)));
 
 inline V load(const float* p) {
   V v;
@@ -72,70 +83,152 @@ constexpr int kMR = kAccumulators / kVecs;  // images per block in the main loop
 // Panels taken at once by a block of MR images: with few images, more panels keep enough sums in flight.
 constexpr int panels_for(int MR) { return kAccumulators / (MR * kVecs) > 1 ? kAccumulators / (MR * kVecs) : 1; }
 
+// The two kernels differ only in what one step of the sweep over the inputs multiplies, and in the store. A step
+// is one input (float) or one pair of inputs (int8 weights): K::X is one image's value for a step, K::W a vector
+// of the panel's weights for it, K::Acc the running sums.
+struct FloatKernel {
+  using Layer = DensePacked;
+  using X = float;
+  using W = V;
+  using Acc = V;
+  static constexpr int kWeightsPerStep = kDensePanel;  // elements of Layer::w per step of one panel
+  static const float* panel(const Layer& L, int p) { return L.w.data() + size_t(p) * size_t(L.in) * kDensePanel; }
+  static W weights(const float* panel, size_t step, int v) { return load(panel + step * kDensePanel + size_t(v) * kLanes); }
+  static V splat_x(float x) { return splat(x); }
+  static Acc mac(Acc a, W w, V x) { return a + w * x; }
+  static Acc start(const Layer& L, int p, int v) { return load(L.b.data() + size_t(p) * kDensePanel + size_t(v) * kLanes); }
+  static V finish(const Layer&, Acc a, int, int, float) { return a; }
+};
+
+// Eight (SIMD128; 32 under AVX-512) 16-bit values: a pair of inputs for each of a vector's outputs.
+typedef int16_t VS __attribute__((vector_size(kDenseVecBytes)));
+
+// a + the pairwise products of w and x summed per 32-bit lane: lane i gets w[2i] x[2i] + w[2i+1] x[2i+1]. One
+// instruction where there is one (SIMD128's i32x4.dot_i16x8_s, x86's pmaddwd, AVX-512 VNNI's vpdpwssd fused
+// with the add); exact, since no pairwise sum of 16-bit products overflows 32 bits.
+inline VI dot_add(VI a, VS w, VI x) {
+#if defined(__wasm_simd128__)
+  return a + (VI)wasm_i32x4_dot_i16x8((v128_t)w, (v128_t)x);
+#elif defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)
+  return (VI)_mm512_dpwssd_epi32((__m512i)a, (__m512i)w, (__m512i)x);
+#elif defined(__AVX512F__) && defined(__AVX512BW__)
+  return a + (VI)_mm512_madd_epi16((__m512i)w, (__m512i)x);
+#elif !defined(__AVX512F__) && defined(__AVX__) && defined(__AVX2__)
+  return a + (VI)_mm256_madd_epi16((__m256i)w, (__m256i)x);
+#elif !defined(__AVX512F__) && !defined(__AVX__) && defined(__SSE2__)
+  return a + (VI)_mm_madd_epi16((__m128i)w, (__m128i)x);
+#else
+  int16_t ws[2 * kLanes], xs[2 * kLanes];
+  int32_t r[kLanes];
+  std::memcpy(ws, &w, sizeof ws);
+  std::memcpy(xs, &x, sizeof xs);
+  std::memcpy(r, &a, sizeof r);
+  for (int i = 0; i < kLanes; ++i) r[i] += int32_t(ws[2 * i]) * xs[2 * i] + int32_t(ws[2 * i + 1]) * xs[2 * i + 1];
+  std::memcpy(&a, r, sizeof r);
+  return a;
+#endif
+}
+
+struct IntKernel {
+  using Layer = DenseQ8;
+  using X = int32_t;  // two 16-bit inputs, the even one in the low half
+  using W = VS;
+  using Acc = VI;
+  static constexpr int kWeightsPerStep = 2 * kDensePanel;
+  static const int16_t* panel(const Layer& L, int p) { return L.w.data() + size_t(p) * size_t(L.pairs()) * 2 * kDensePanel; }
+  static W weights(const int16_t* panel, size_t step, int v) {
+    W w;
+    std::memcpy(&w, panel + step * 2 * kDensePanel + size_t(v) * 2 * kLanes, sizeof w);
+    return w;
+  }
+  static VI splat_x(int32_t x) { return VI{} + x; }
+  static Acc mac(Acc a, W w, VI x) { return dot_add(a, w, x); }
+  static Acc start(const Layer&, int, int) { return VI{}; }
+  // The sums in units of (weight step) x (input step): scaled per output row and per image, then the bias.
+  static V finish(const Layer& L, Acc a, int p, int v, float x_scale) {
+    const size_t o = size_t(p) * kDensePanel + size_t(v) * kLanes;
+    return __builtin_convertvector(a, V) * (load(L.scale.data() + o) * x_scale) + load(L.b.data() + o);
+  }
+};
+
 // One image's sums for panel p, activated, into its output column y (the last panel may be cut short by out).
-inline void store_panel(const V (&acc)[kVecs], int p, int out, float* y, Act act) {
+template <class K>
+inline void store_panel(const typename K::Layer& L, const typename K::Acc (&acc)[kVecs], int p, float x_scale,
+                        float* y, Act act) {
   for (int v = 0; v < kVecs; ++v) {
     const int o = p * kDensePanel + v * kLanes;
-    const V a = activate(acc[v], act);
-    if (o + kLanes <= out) {
+    const V a = activate(K::finish(L, acc[v], p, v, x_scale), act);
+    if (o + kLanes <= L.out) {
       store(y + o, a);
-    } else if (o < out) {  // the last panel's tail
+    } else if (o < L.out) {  // the last panel's tail
       float tmp[kLanes];
       store(tmp, a);
-      std::copy(tmp, tmp + (out - o), y + o);
+      std::copy(tmp, tmp + (L.out - o), y + o);
     }
   }
 }
+
+// An input batch as the kernel reads it: `steps` values per image, image b's at x + b * steps, and its scale
+// (the int kernel's per-image input step; 1 for floats).
+template <class K>
+struct Input {
+  const typename K::X* x;
+  int steps;
+  const float* scale;  // null: 1 for every image
+  const typename K::X* column(int b) const { return x + size_t(b) * size_t(steps); }
+  float scale_of(int b) const { return scale ? scale[b] : 1.f; }
+};
 
 // MR images (columns b0..b0+MR-1) times NP panels (p0..p0+NP-1): MR * NP * kVecs accumulators that stay in
 // registers for the whole sweep over the inputs; each step loads NP * kVecs weight vectors and broadcasts
 // MR inputs.
-template <int MR, int NP>
-void block(const DensePacked& L, int p0, const float* X, int b0, float* Y, Act act) {
-  const int in = L.in, out = L.out;
-  const float* w[NP];
-  const float* x[MR];
-  V acc[MR][NP][kVecs];
+template <class K, int MR, int NP>
+void block(const typename K::Layer& L, int p0, const Input<K>& X, int b0, float* Y, Act act) {
+  decltype(K::panel(L, 0)) w[NP];
+  const typename K::X* x[MR];
+  typename K::Acc acc[MR][NP][kVecs];
   for (int q = 0; q < NP; ++q) {
-    w[q] = L.w.data() + size_t(p0 + q) * size_t(in) * kDensePanel;
+    w[q] = K::panel(L, p0 + q);
     for (int v = 0; v < kVecs; ++v) {
-      const V bias = load(L.b.data() + size_t(p0 + q) * kDensePanel + size_t(v) * kLanes);
-      for (int r = 0; r < MR; ++r) acc[r][q][v] = bias;
+      const typename K::Acc init = K::start(L, p0 + q, v);
+      for (int r = 0; r < MR; ++r) acc[r][q][v] = init;
     }
   }
-  for (int r = 0; r < MR; ++r) x[r] = X + size_t(b0 + r) * size_t(in);
-  for (int k = 0; k < in; ++k) {
-    V wk[NP][kVecs];
+  for (int r = 0; r < MR; ++r) x[r] = X.column(b0 + r);
+  for (int k = 0; k < X.steps; ++k) {
+    typename K::W wk[NP][kVecs];
     for (int q = 0; q < NP; ++q)
-      for (int v = 0; v < kVecs; ++v) wk[q][v] = load(w[q] + size_t(k) * kDensePanel + size_t(v) * kLanes);
+      for (int v = 0; v < kVecs; ++v) wk[q][v] = K::weights(w[q], size_t(k), v);
     for (int r = 0; r < MR; ++r) {
-      const float xr = x[r][k];
+      const auto xr = K::splat_x(x[r][k]);
       for (int q = 0; q < NP; ++q)
-        for (int v = 0; v < kVecs; ++v) acc[r][q][v] += wk[q][v] * xr;
+        for (int v = 0; v < kVecs; ++v) acc[r][q][v] = K::mac(acc[r][q][v], wk[q][v], xr);
     }
   }
   for (int r = 0; r < MR; ++r)
-    for (int q = 0; q < NP; ++q) store_panel(acc[r][q], p0 + q, out, Y + size_t(b0 + r) * size_t(out), act);
+    for (int q = 0; q < NP; ++q)
+      store_panel<K>(L, acc[r][q], p0 + q, X.scale_of(b0 + r), Y + size_t(b0 + r) * size_t(L.out), act);
 }
 
-// The same NP panels for one image from its nonzero inputs only: (index, value) pairs in increasing index order.
+// The same NP panels for one image from its nonzero input steps only: (step, value) pairs in increasing order.
 // A zero input adds w * 0 = 0 to every sum, so skipping it gives the dense kernel's sums; after a ReLU, about half
 // a layer's inputs are zero (and most of an MNIST image's pixels), so half the multiply-adds go.
-template <int NP>
-void sparse_block(const DensePacked& L, int p0, const int32_t* idx, const float* val, int nnz, float* y, Act act) {
-  const float* w[NP];
-  V acc[NP][kVecs];
+template <class K, int NP>
+void sparse_block(const typename K::Layer& L, int p0, const int32_t* idx, const typename K::X* val, int nnz,
+                  float x_scale, float* y, Act act) {
+  decltype(K::panel(L, 0)) w[NP];
+  typename K::Acc acc[NP][kVecs];
   for (int q = 0; q < NP; ++q) {
-    w[q] = L.w.data() + size_t(p0 + q) * size_t(L.in) * kDensePanel;
-    for (int v = 0; v < kVecs; ++v) acc[q][v] = load(L.b.data() + size_t(p0 + q) * kDensePanel + size_t(v) * kLanes);
+    w[q] = K::panel(L, p0 + q);
+    for (int v = 0; v < kVecs; ++v) acc[q][v] = K::start(L, p0 + q, v);
   }
   for (int j = 0; j < nnz; ++j) {
-    const size_t row = size_t(idx[j]) * kDensePanel;
-    const float x = val[j];
+    const size_t step = size_t(idx[j]);
+    const auto x = K::splat_x(val[j]);
     for (int q = 0; q < NP; ++q)
-      for (int v = 0; v < kVecs; ++v) acc[q][v] += load(w[q] + row + size_t(v) * kLanes) * x;
+      for (int v = 0; v < kVecs; ++v) acc[q][v] = K::mac(acc[q][v], K::weights(w[q], step, v), x);
   }
-  for (int q = 0; q < NP; ++q) store_panel(acc[q], p0 + q, L.out, y, act);
+  for (int q = 0; q < NP; ++q) store_panel<K>(L, acc[q], p0 + q, x_scale, y, act);
 }
 
 // When the sparse path pays: under a share of nonzero inputs (it does the dense path's work per nonzero input,
@@ -151,50 +244,106 @@ constexpr int kSparseMaxBatch = 1 << 30;
 constexpr int kSparseMaxBatch = kMR - 1;
 #endif
 
-void sparse_forward(const DensePacked& L, int B, float* Y, Act act, const DenseScratch& nz) {
+// The nonzero steps of X, image after image, into nz's lists (idx and the values of K's type).
+template <class K>
+std::vector<typename K::X>& nonzero_values(DenseScratch& nz);
+template <>
+std::vector<float>& nonzero_values<FloatKernel>(DenseScratch& nz) { return nz.val; }
+template <>
+std::vector<int32_t>& nonzero_values<IntKernel>(DenseScratch& nz) { return nz.qval; }
+
+template <class K>
+size_t count_nonzero(const Input<K>& X, int B) {
+  const size_t n = size_t(X.steps) * size_t(B);
+  size_t nnz = 0;
+  for (size_t i = 0; i < n; ++i) nnz += X.x[i] != 0;
+  return nnz;
+}
+
+template <class K>
+void sparse_forward(const typename K::Layer& L, const Input<K>& X, int B, float* Y, Act act, DenseScratch& nz) {
+  std::vector<typename K::X>& val = nonzero_values<K>(nz);
+  // Sized by what the call could need (steps * B), not by this input's nonzeros: a reused scratch then stops
+  // growing once the largest batch has been seen, whatever the inputs.
+  const size_t n = size_t(X.steps) * size_t(B);
+  if (nz.idx.size() < n) nz.idx.resize(n);
+  if (val.size() < n) val.resize(n);
+  nz.start.assign(size_t(B) + 1, 0);
+  size_t j = 0;
+  for (int b = 0; b < B; ++b) {
+    const typename K::X* x = X.column(b);
+    for (int k = 0; k < X.steps; ++k)
+      if (x[k] != 0) {
+        nz.idx[j] = k;
+        val[j++] = x[k];
+      }
+    nz.start[size_t(b) + 1] = j;
+  }
   const std::vector<int32_t>& idx = nz.idx;
-  const std::vector<float>& val = nz.val;
   const std::vector<size_t>& start = nz.start;
   constexpr int NP = kAccumulators / kVecs;
   const int panels = L.panels();
+  auto image = [&](auto np, int p, int b) {
+    sparse_block<K, decltype(np)::value>(L, p, idx.data() + start[size_t(b)], val.data() + start[size_t(b)],
+                                         int(start[size_t(b) + 1] - start[size_t(b)]), X.scale_of(b),
+                                         Y + size_t(b) * size_t(L.out), act);
+  };
   // Panel groups outside, images inside: a group's weights stay in cache while every image passes over them.
   int p = 0;
   for (; p + NP <= panels; p += NP)
-    for (int b = 0; b < B; ++b)
-      sparse_block<NP>(L, p, idx.data() + start[size_t(b)], val.data() + start[size_t(b)],
-                       int(start[size_t(b) + 1] - start[size_t(b)]), Y + size_t(b) * size_t(L.out), act);
+    for (int b = 0; b < B; ++b) image(std::integral_constant<int, NP>{}, p, b);
   for (; p < panels; ++p)
-    for (int b = 0; b < B; ++b)
-      sparse_block<1>(L, p, idx.data() + start[size_t(b)], val.data() + start[size_t(b)],
-                      int(start[size_t(b) + 1] - start[size_t(b)]), Y + size_t(b) * size_t(L.out), act);
+    for (int b = 0; b < B; ++b) image(std::integral_constant<int, 1>{}, p, b);
 }
 
-
 // All panels for images b0..b0+MR-1, NP panels at a time, the remainder one at a time.
-template <int MR, int NP>
-void all_panels(const DensePacked& L, const float* X, int b0, float* Y, Act act) {
+template <class K, int MR, int NP>
+void all_panels(const typename K::Layer& L, const Input<K>& X, int b0, float* Y, Act act) {
   const int panels = L.panels();
   int p = 0;
-  for (; p + NP <= panels; p += NP) block<MR, NP>(L, p, X, b0, Y, act);
-  for (; p < panels; ++p) block<MR, 1>(L, p, X, b0, Y, act);
+  for (; p + NP <= panels; p += NP) block<K, MR, NP>(L, p, X, b0, Y, act);
+  for (; p < panels; ++p) block<K, MR, 1>(L, p, X, b0, Y, act);
 }
 
 // A whole call with n < kMR images: block<n, panels_for(n)> over all panels.
-template <int MR = 1>
-void few_images(int n, const DensePacked& L, const float* X, float* Y, Act act) {
+template <class K, int MR = 1>
+void few_images(int n, const typename K::Layer& L, const Input<K>& X, float* Y, Act act) {
   if constexpr (MR < kMR) {
-    if (n == MR) return all_panels<MR, panels_for(MR)>(L, X, 0, Y, act);
-    few_images<MR + 1>(n, L, X, Y, act);
+    if (n == MR) return all_panels<K, MR, panels_for(MR)>(L, X, 0, Y, act);
+    few_images<K, MR + 1>(n, L, X, Y, act);
   }
 }
 
 // The last n < kMR images of a batch on panel p.
-template <int MR = 1>
-void tail_block(int n, const DensePacked& L, int p, const float* X, int b0, float* Y, Act act) {
+template <class K, int MR = 1>
+void tail_block(int n, const typename K::Layer& L, int p, const Input<K>& X, int b0, float* Y, Act act) {
   if constexpr (MR < kMR) {
-    if (n == MR) return block<MR, 1>(L, p, X, b0, Y, act);
-    tail_block<MR + 1>(n, L, p, X, b0, Y, act);
+    if (n == MR) return block<K, MR, 1>(L, p, X, b0, Y, act);
+    tail_block<K, MR + 1>(n, L, p, X, b0, Y, act);
   }
+}
+
+// The kernel's three paths for any K; returns the one taken.
+template <class K>
+DensePath forward(const typename K::Layer& L, const Input<K>& X, int B, float* Y, Act act, DenseScratch* scratch) {
+  // Mostly zeros (a ReLU's output, an image's blank background): only the nonzero inputs are multiplied.
+  if (B <= kSparseMaxBatch && double(count_nonzero(X, B)) < kSparseBelow * double(size_t(X.steps) * size_t(B))) {
+    DenseScratch local;
+    sparse_forward(L, X, B, Y, act, scratch ? *scratch : local);
+    return DensePath::Sparse;
+  }
+  if (B < kMR) {
+    few_images(B, L, X, Y, act);
+    return DensePath::FewImages;
+  }
+  // Panels outside, images inside: one panel's weights (in * kDensePanel floats) stay in L1 while every
+  // image passes over them, so the weights are read from memory once per call.
+  const int full = B / kMR * kMR;
+  for (int p = 0; p < L.panels(); ++p) {
+    for (int b0 = 0; b0 < full; b0 += kMR) block<K, kMR, 1>(L, p, X, b0, Y, act);
+    if (full < B) tail_block(B - full, L, p, X, full, Y, act);
+  }
+  return DensePath::Blocked;
 }
 
 }  // namespace
@@ -242,44 +391,87 @@ const char* dense_path_name(DensePath p) {
 
 DensePath dense_forward(const DensePacked& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch) {
   if (B <= 0 || L.out <= 0) return DensePath::None;
-  // Mostly zeros (a ReLU's output, an image's blank background): only the nonzero inputs are multiplied.
-  const size_t n = size_t(L.in) * size_t(B);
-  size_t nnz = 0;
-  if (B <= kSparseMaxBatch)
-    for (size_t i = 0; i < n; ++i) nnz += X[i] != 0.f;
-  if (B <= kSparseMaxBatch && double(nnz) < kSparseBelow * double(n)) {
-    DenseScratch local;
-    DenseScratch& nz = scratch ? *scratch : local;
-    // Sized by what the call could need (in * B), not by this input's nonzeros: a reused scratch then stops
-    // growing once the largest batch has been seen, whatever the inputs.
-    if (nz.idx.size() < n) nz.idx.resize(n);
-    if (nz.val.size() < n) nz.val.resize(n);
-    nz.start.assign(size_t(B) + 1, 0);
-    size_t j = 0;
-    for (int b = 0; b < B; ++b) {
-      const float* x = X + size_t(b) * size_t(L.in);
-      for (int k = 0; k < L.in; ++k)
-        if (x[k] != 0.f) {
-          nz.idx[j] = k;
-          nz.val[j++] = x[k];
-        }
-      nz.start[size_t(b) + 1] = j;
+  return forward<FloatKernel>(L, Input<FloatKernel>{X, L.in, nullptr}, B, Y, act, scratch);
+}
+
+int dense_q8_input_cap(int in) {
+  const long long cap = (std::numeric_limits<int32_t>::max)() / (127LL * std::max(in, 1));
+  return int(std::min<long long>(cap, (std::numeric_limits<int16_t>::max)()));
+}
+
+void dense_pack_q8(const float* W, const float* scale, const float* b, int out, int in, DenseQ8& L) {
+  L.in = in;
+  L.out = out;
+  const int panels = L.panels(), pairs = L.pairs();
+  L.w.assign(size_t(panels) * size_t(pairs) * 2 * kDensePanel, 0);
+  L.scale.assign(size_t(panels) * kDensePanel, 1.f);
+  L.b.assign(size_t(panels) * kDensePanel, 0.f);
+  std::vector<float> q(size_t(std::max(in, 0)));
+  for (int o = 0; o < out; ++o) {
+    const float* row = W + size_t(o) * size_t(in);
+    float s;
+    if (scale) {  // the file's scales: its whole numbers back (W = q s, so W / s rounds to q)
+      s = scale[o];
+      for (int k = 0; k < in; ++k) q[size_t(k)] = std::min(127.f, std::max(-127.f, std::nearbyint(row[k] / s)));
+    } else {
+      s = quant_row(row, in, q.data());
     }
-    sparse_forward(L, B, Y, act, nz);
-    return DensePath::Sparse;
+    const int p = o / kDensePanel, j = o % kDensePanel;
+    int16_t* panel = L.w.data() + size_t(p) * size_t(pairs) * 2 * kDensePanel;
+    for (int k = 0; k < in; ++k) panel[(size_t(k / 2) * kDensePanel + size_t(j)) * 2 + size_t(k % 2)] = int16_t(q[size_t(k)]);
+    L.scale[size_t(o)] = s;
+    L.b[size_t(o)] = b[o];
   }
-  if (B < kMR) {
-    few_images(B, L, X, Y, act);
-    return DensePath::FewImages;
+}
+
+void dense_q8_dequantize(const DenseQ8& L, float* W) {
+  for (int o = 0; o < L.out; ++o) {
+    const int p = o / kDensePanel, j = o % kDensePanel;
+    const int16_t* panel = L.w.data() + size_t(p) * size_t(L.pairs()) * 2 * kDensePanel;
+    for (int k = 0; k < L.in; ++k)
+      W[size_t(o) * size_t(L.in) + size_t(k)] =
+          float(panel[(size_t(k / 2) * kDensePanel + size_t(j)) * 2 + size_t(k % 2)]) * L.scale[size_t(o)];
   }
-  // Panels outside, images inside: one panel's weights (in * kDensePanel floats) stay in L1 while every
-  // image passes over them, so the weights are read from memory once per call.
-  const int full = B / kMR * kMR;
-  for (int p = 0; p < L.panels(); ++p) {
-    for (int b0 = 0; b0 < full; b0 += kMR) block<kMR, 1>(L, p, X, b0, Y, act);
-    if (full < B) tail_block(B - full, L, p, X, full, Y, act);
+}
+
+void dense_q8_quantize_input(const float* X, int in, int B, int32_t* pairs, float* scale) {
+  const int cap = dense_q8_input_cap(in), np = (in + 1) / 2;
+  for (int b = 0; b < B; ++b) {
+    const float* x = X + size_t(b) * size_t(in);
+    int32_t* xp = pairs + size_t(b) * size_t(np);
+    float amax = 0;
+    bool finite = true;
+    for (int k = 0; k < in; ++k) {
+      amax = std::max(amax, std::fabs(x[k]));
+      finite = finite && std::isfinite(x[k]);
+    }
+    if (!finite || amax == 0.f) {
+      // All zeros: sums of zero. A NaN or an infinity: no whole numbers stand for it, and a NaN step carries it
+      // into every output of the image, as the float kernel's sums would.
+      std::fill(xp, xp + np, 0);
+      scale[b] = finite ? 0.f : std::numeric_limits<float>::quiet_NaN();
+      continue;
+    }
+    const float inv = float(cap) / amax;
+    auto whole = [&](int k) -> uint32_t {
+      if (k >= in) return 0;
+      const float r = std::nearbyint(x[k] * inv);
+      return uint16_t(int16_t(std::min(float(cap), std::max(-float(cap), r))));
+    };
+    for (int k = 0; k < np; ++k) xp[k] = int32_t(whole(2 * k) | whole(2 * k + 1) << 16);
+    scale[b] = amax / float(cap);
   }
-  return DensePath::Blocked;
+}
+
+DensePath dense_forward_q8(const DenseQ8& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch) {
+  if (B <= 0 || L.out <= 0) return DensePath::None;
+  DenseScratch local;
+  DenseScratch& s = scratch ? *scratch : local;
+  const size_t n = size_t(L.pairs()) * size_t(B);
+  if (s.qx.size() < n) s.qx.resize(n);
+  if (s.qscale.size() < size_t(B)) s.qscale.resize(size_t(B));
+  dense_q8_quantize_input(X, L.in, B, s.qx.data(), s.qscale.data());
+  return forward<IntKernel>(L, Input<IntKernel>{s.qx.data(), L.pairs(), s.qscale.data()}, B, Y, act, &s);
 }
 
 void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,
@@ -322,6 +514,29 @@ double dense_peak_probe(long steps) {
   volatile float sink = sum;  // the result is used, so the loop stays
   (void)sink;
   return double(steps) * kChains * kLanes * 2;
+}
+
+double dense_q8_peak_probe(long steps) {
+  constexpr int kChains = 12;
+  VI acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = VI{} + i;
+  // Unknown to the compiler, so the loop cannot be folded; each step adds 1 to every lane, so the sums of up to
+  // 2^31 - 12 steps stay exact.
+  volatile int32_t vw = 1, vx = 0x00010001;
+  VS w;
+  const VI wi = VI{} + int32_t(vw), x = VI{} + int32_t(vx);
+  std::memcpy(&w, &wi, sizeof w);
+  for (long s = 0; s < steps; ++s)
+    for (int i = 0; i < kChains; ++i) acc[i] = dot_add(acc[i], w, x);
+  VI total = {};
+  for (int i = 0; i < kChains; ++i) total = (VI)((VU)total + (VU)acc[i]);
+  uint32_t lanes[kLanes];
+  std::memcpy(lanes, &total, sizeof lanes);
+  uint32_t sum = 0;
+  for (uint32_t v : lanes) sum += v;
+  volatile uint32_t sink = sum;
+  (void)sink;
+  return double(steps) * kChains * kLanes * 2 * 2;
 }
 
 }  // namespace vae

@@ -36,11 +36,28 @@ struct DensePacked {
   int panels() const { return (out + kDensePanel - 1) / kDensePanel; }
 };
 
+// The int8 kernel's layer: W (out, in) as whole numbers q in [-127, 127] with one scale per output row,
+// W[o][k] = q[o][k] * scale[o]. Packed in panels of kDensePanel outputs as the float layer is, with the inputs
+// taken in pairs: for pair j and output lane l the panel holds q[l][2j], q[l][2j + 1] as 16-bit values, the layout
+// that i32x4.dot_i16x8_s (SIMD128), pmaddwd and vpdpwssd (AVX-512 VNNI) multiply against a broadcast pair.
+struct DenseQ8 {
+  int in = 0, out = 0;
+  Buffer<int16_t> w;    // (panels, pairs, kDensePanel, 2), zero past `out` and past `in`
+  Buffer<float> scale;  // (panels * kDensePanel), 1 past `out`
+  Buffer<float> b;      // (panels * kDensePanel), zero past `out`
+  int pairs() const { return (in + 1) / 2; }
+  int panels() const { return (out + kDensePanel - 1) / kDensePanel; }
+};
+
 // The sparse path's lists of nonzero inputs, grown on demand; reuse one across calls.
 struct DenseScratch {
   std::vector<int32_t> idx;   // input index of each nonzero, image after image (at least in * B long)
   std::vector<float> val;     // its value
   std::vector<size_t> start;  // (B + 1) where each image's nonzeros begin
+  // The int8 kernel's inputs as whole numbers, two 16-bit values per int32 (pairs, B), their nonzero pairs for
+  // the sparse path, and each image's input step.
+  std::vector<int32_t> qx, qval;
+  std::vector<float> qscale;
 };
 
 // Which loop a dense_forward call ran, so that tests can hold each path to the reference and see it taken.
@@ -65,11 +82,33 @@ DensePath dense_forward(const DensePacked& L, const float* X, int B, float* Y, A
 // The same with plain loops on the unpacked weights: the reference the tests compare against.
 void dense_forward_reference(const float* W, const float* b, int out, int in, const float* X, int B, float* Y,
                              Act act);
+// The int8 kernel. Each image's inputs become whole numbers on the fly, x[k] ~= xq[k] * sx with one step sx per
+// image: sx = max_k |x[k]| / cap, |xq| <= cap = dense_q8_input_cap(in). The sums of q * xq are exact in int32:
+// in * 127 * cap <= 2^31 - 1 by the choice of cap, and each instruction's pairwise sum (2 * 127 * 32767) fits. The
+// store scales them, y[o] = act(sum * scale[o] * sx + b[o]), so against the float layer with the dequantized
+// weights (dense_q8_dequantize) each output differs by at most sum_k |q[o][k]| scale[o] * sx / 2, plus float
+// rounding of the store. With cap = 32767 for in <= 516 and 21568 for 784 inputs, that is one part in 40,000 of
+// the largest input; the weights' own rounding (scale / 2 per weight) is what the quantized model pays.
+int dense_q8_input_cap(int in);
+// Packs W (out, in) row-major with its per-row scales (a quantized file's: q = round(W / scale)), or with
+// scale == nullptr quantized here as the file quantizer does (quant_row), and b (out).
+void dense_pack_q8(const float* W, const float* scale, const float* b, int out, int in, DenseQ8& L);
+// The packed weights as floats, q * scale, into W (out, in) row-major: what the int8 layer multiplies by.
+void dense_q8_dequantize(const DenseQ8& L, float* W);
+// X (in, B) -> each image's input pairs (pairs, B) and its step (B), as dense_forward_q8 makes them. An image
+// of zeros gets step 0; one holding a NaN or an infinity gets a NaN step, so its outputs are NaN.
+void dense_q8_quantize_input(const float* X, int in, int B, int32_t* pairs, float* scale);
+// Y (L.out, B) = act(W X + b) in integers, with the float kernel's paths (the sparse one over nonzero pairs).
+DensePath dense_forward_q8(const DenseQ8& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch = nullptr);
+
 // Y = 1 / (1 + exp(-Y)) in place over n values, with the kernel's vector exp.
 void dense_sigmoid(float* Y, size_t n);
 // The arithmetic ceiling of one core for this build: `steps` rounds of independent vector multiply-adds
 // (fused where the target has FMA), nothing loaded or stored. Returns the floating-point operations done;
 // time it to get the peak FLOP/s that the benchmarks report their share of.
 double dense_peak_probe(long steps);
+// The same for the int8 kernel's instruction (dot_add in dense.cpp): `steps` rounds of independent 16-bit
+// pairwise multiply-accumulates. Returns the multiply-accumulates done, counted as 2 operations each.
+double dense_q8_peak_probe(long steps);
 
 }  // namespace vae

@@ -3,24 +3,56 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "vae/quant.hpp"
 
 namespace vae {
 
 namespace {
 
-DensePacked pack(const Vae& m, const Linear& L) {
-  DensePacked d;
-  dense_pack(m.params.data() + L.w, m.params.data() + L.b, L.out, L.in, d);
+const std::string& weight_name(const Layout& lay, const Linear& L) {
+  static const std::string none;
+  for (const TensorSlot& s : lay.slots)
+    if (s.offset == L.w && s.cols > 0) return s.name;
+  return none;
+}
+
+// The per-row scales of layer L's int8 weights under `weights`, or null for the float kernel; `own` holds
+// scales made here (InferWeights::Int8), an empty vector meaning "quantize at packing".
+const std::vector<float>* int8_scales(const Vae& m, const Linear& L, InferWeights weights, std::vector<float>& own) {
+  if (weights == InferWeights::Float) return nullptr;
+  if (weights == InferWeights::Int8) {
+    if (!quant_layer_is_int8(m.layout, L)) return nullptr;
+    own.clear();
+    return &own;
+  }
+  const auto it = m.row_scales.find(weight_name(m.layout, L));
+  return it == m.row_scales.end() ? nullptr : &it->second;
+}
+
+InferLayer pack_layer(const float* W, const float* b, int out, int in, const std::vector<float>* scales) {
+  InferLayer d;
+  d.int8 = scales != nullptr;
+  if (d.int8)
+    dense_pack_q8(W, scales->empty() ? nullptr : scales->data(), b, out, in, d.q);
+  else
+    dense_pack(W, b, out, in, d.f);
   return d;
 }
 
+InferLayer pack(const Vae& m, const Linear& L, InferWeights weights) {
+  std::vector<float> own;
+  return pack_layer(m.params.data() + L.w, m.params.data() + L.b, L.out, L.in, int8_scales(m, L, weights, own));
+}
+
 // Runs a ReLU stack from X (in, B); returns where the last layer's output is (one of s.a, s.b).
-const float* relu_stack(const std::vector<DensePacked>& layers, const float* X, int B, InferScratch& s) {
+const float* relu_stack(const std::vector<InferLayer>& layers, const float* X, int B, InferScratch& s) {
   const float* x = X;
   Buffer<float>* dst = &s.a;
-  for (const DensePacked& L : layers) {
-    dst->resize(std::max(dst->size(), size_t(L.out) * size_t(B)));
-    dense_forward(L, x, B, dst->data(), Act::Relu, &s.dense);
+  for (const InferLayer& L : layers) {
+    dst->resize(std::max(dst->size(), size_t(L.out()) * size_t(B)));
+    infer_layer_forward(L, x, B, dst->data(), Act::Relu, &s.dense);
     x = dst->data();
     dst = dst == &s.a ? &s.b : &s.a;
   }
@@ -31,12 +63,23 @@ Buffer<float>& other(InferScratch& s, const float* used) { return used == s.a.da
 
 }  // namespace
 
-VaeInfer infer_make(const Vae& m) {
+DensePath infer_layer_forward(const InferLayer& L, const float* X, int B, float* Y, Act act, DenseScratch* s) {
+  return L.int8 ? dense_forward_q8(L.q, X, B, Y, act, s) : dense_forward(L.f, X, B, Y, act, s);
+}
+
+int VaeInfer::int8_layers() const {
+  int n = enc_head.int8 + dec_out.int8;
+  for (const InferLayer& L : enc) n += L.int8;
+  for (const InferLayer& L : dec) n += L.int8;
+  return n;
+}
+
+VaeInfer infer_make(const Vae& m, InferWeights weights) {
   VaeInfer r;
   r.arch = m.arch;
-  for (const Linear& L : m.layout.enc) r.enc.push_back(pack(m, L));
-  for (const Linear& L : m.layout.dec) r.dec.push_back(pack(m, L));
-  r.dec_out = pack(m, m.layout.dec_out);
+  for (const Linear& L : m.layout.enc) r.enc.push_back(pack(m, L, weights));
+  for (const Linear& L : m.layout.dec) r.dec.push_back(pack(m, L, weights));
+  r.dec_out = pack(m, m.layout.dec_out, weights);
   // Stack mu's rows over logvar's: both are (Z, H) row-major, so the weights are two consecutive blocks.
   const Linear& mu = m.layout.enc_mu;
   const Linear& lv = m.layout.enc_logvar;
@@ -46,7 +89,15 @@ VaeInfer infer_make(const Vae& m) {
   std::copy(m.params.data() + lv.w, m.params.data() + lv.w + size_t(Z) * size_t(H), W.begin() + size_t(Z) * size_t(H));
   std::copy(m.params.data() + mu.b, m.params.data() + mu.b + Z, b.begin());
   std::copy(m.params.data() + lv.b, m.params.data() + lv.b + Z, b.begin() + Z);
-  dense_pack(W.data(), b.data(), 2 * Z, H, r.enc_head);
+  // One layer of both heads: int8 only if both are, with their scales stacked as their rows are.
+  std::vector<float> own_mu, own_lv, scales;
+  const std::vector<float>* smu = int8_scales(m, mu, weights, own_mu);
+  const std::vector<float>* slv = int8_scales(m, lv, weights, own_lv);
+  if (smu && slv && !smu->empty()) {
+    scales = *smu;
+    scales.insert(scales.end(), slv->begin(), slv->end());
+  }
+  r.enc_head = pack_layer(W.data(), b.data(), 2 * Z, H, smu && slv ? &scales : nullptr);
   return r;
 }
 
@@ -55,7 +106,7 @@ void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* lo
   const float* h = relu_stack(m.enc, X, B, s);
   Buffer<float>& head = other(s, h);
   head.resize(std::max(head.size(), size_t(2 * Z) * size_t(B)));
-  dense_forward(m.enc_head, h, B, head.data(), Act::Identity, &s.dense);
+  infer_layer_forward(m.enc_head, h, B, head.data(), Act::Identity, &s.dense);
   for (int c = 0; c < B; ++c) {
     const float* col = head.data() + size_t(c) * size_t(2 * Z);
     std::copy(col, col + Z, mu + size_t(c) * size_t(Z));
@@ -64,10 +115,10 @@ void infer_encode(const VaeInfer& m, const float* X, int B, float* mu, float* lo
 }
 
 void infer_reserve_decode(const VaeInfer& m, int B, InferScratch& s) {
-  size_t widest_out = 0, widest_in = size_t(m.dec_out.in);
-  for (const DensePacked& L : m.dec) {
-    widest_out = std::max(widest_out, size_t(L.out));
-    widest_in = std::max(widest_in, size_t(L.in));
+  size_t widest_out = 0, widest_in = size_t(m.dec_out.in());
+  for (const InferLayer& L : m.dec) {
+    widest_out = std::max(widest_out, size_t(L.out()));
+    widest_in = std::max(widest_in, size_t(L.in()));
   }
   const size_t b = size_t(std::max(B, 0));
   for (Buffer<float>* buf : {&s.a, &s.b})
@@ -79,7 +130,7 @@ void infer_reserve_decode(const VaeInfer& m, int B, InferScratch& s) {
 
 void infer_decode(const VaeInfer& m, const float* codes, int B, float* out, InferScratch& s, bool logits) {
   const float* g = relu_stack(m.dec, codes, B, s);
-  dense_forward(m.dec_out, g, B, out, logits ? Act::Identity : Act::Sigmoid, &s.dense);
+  infer_layer_forward(m.dec_out, g, B, out, logits ? Act::Identity : Act::Sigmoid, &s.dense);
 }
 
 void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, size_t first_index, InferScratch& s,
@@ -94,18 +145,18 @@ void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, siz
   }, out);
 }
 
-CvaeInfer infer_make_conditional(const Cvae& m) {
+CvaeInfer infer_make_conditional(const Cvae& m, InferWeights weights) {
   CvaeInfer r;
-  r.net = infer_make(m.net);
+  r.net = infer_make(m.net, weights);
   r.C = m.C;
-  for (const Linear& L : m.net.layout.cls) r.cls.push_back(pack(m.net, L));
-  r.cls_out = pack(m.net, m.net.layout.cls_out);
+  for (const Linear& L : m.net.layout.cls) r.cls.push_back(pack(m.net, L, weights));
+  r.cls_out = pack(m.net, m.net.layout.cls_out, weights);
   return r;
 }
 
 void infer_classify(const CvaeInfer& m, const float* X, int B, float* probs, InferScratch& s) {
   const float* h = relu_stack(m.cls, X, B, s);
-  dense_forward(m.cls_out, h, B, probs, Act::Identity, &s.dense);
+  infer_layer_forward(m.cls_out, h, B, probs, Act::Identity, &s.dense);
   for (int c = 0; c < B; ++c) {  // softmax, shifted by the largest logit
     float* p = probs + size_t(c) * size_t(m.C);
     const float top = *std::max_element(p, p + m.C);
@@ -166,14 +217,14 @@ std::vector<float> onehot_labels(int C, int y, int count) {
 }
 
 double infer_encode_flops(const VaeInfer& m) {
-  double f = 2.0 * m.enc_head.in * m.enc_head.out;
-  for (const DensePacked& L : m.enc) f += 2.0 * L.in * L.out;
+  double f = 2.0 * m.enc_head.in() * m.enc_head.out();
+  for (const InferLayer& L : m.enc) f += 2.0 * L.in() * L.out();
   return f;
 }
 
 double infer_decode_flops(const VaeInfer& m) {
-  double f = 2.0 * m.dec_out.in * m.dec_out.out;
-  for (const DensePacked& L : m.dec) f += 2.0 * L.in * L.out;
+  double f = 2.0 * m.dec_out.in() * m.dec_out.out();
+  for (const InferLayer& L : m.dec) f += 2.0 * L.in() * L.out();
   return f;
 }
 

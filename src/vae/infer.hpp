@@ -10,15 +10,32 @@
 
 namespace vae {
 
+// One packed layer: float weights for the float kernel, or int8 ones for the int8 kernel (dense.hpp).
+struct InferLayer {
+  bool int8 = false;
+  DensePacked f;  // when !int8
+  DenseQ8 q;      // when int8
+  int in() const { return int8 ? q.in : f.in; }
+  int out() const { return int8 ? q.out : f.out; }
+};
+// Y (out, B) = act(W X + b) on the layer's kernel; returns the path it took.
+DensePath infer_layer_forward(const InferLayer& L, const float* X, int B, float* Y, Act act, DenseScratch* s);
+
 struct VaeInfer {
   Arch arch;
-  std::vector<DensePacked> enc;  // D -> H_0 -> ... -> H_{L-1}, ReLU
-  DensePacked enc_head;          // H_{L-1} -> 2Z: outputs 0..Z-1 are mu, Z..2Z-1 logvar
-  std::vector<DensePacked> dec;  // Z -> H_{L-1} -> ... -> H_0, ReLU
-  DensePacked dec_out;           // H_0 -> D logits
+  std::vector<InferLayer> enc;  // D -> H_0 -> ... -> H_{L-1}, ReLU
+  InferLayer enc_head;          // H_{L-1} -> 2Z: outputs 0..Z-1 are mu, Z..2Z-1 logvar
+  std::vector<InferLayer> dec;  // Z -> H_{L-1} -> ... -> H_0, ReLU
+  InferLayer dec_out;           // H_0 -> D logits
+  int int8_layers() const;      // how many of them run in integers
 };
+// Which kernel each layer gets. AsStored: the int8 kernel for the weights a quantized file held as int8 (with
+// the file's scales, m.row_scales), the float kernel for the rest. Float: the float kernel throughout (a quantized
+// model's dequantized weights). Int8: the layers `vae quantize` makes int8 (quant_layer_is_int8), quantized here
+// by its rule; for benchmarks and tests of float models.
+enum class InferWeights { AsStored, Float, Int8 };
 // Packs m's current weights (repack after the weights change).
-VaeInfer infer_make(const Vae& m);
+VaeInfer infer_make(const Vae& m, InferWeights weights = InferWeights::AsStored);
 
 // Activations between layers, grown on demand; reuse one across calls.
 struct InferScratch {
@@ -44,10 +61,10 @@ void infer_iwae(const VaeInfer& m, const MatrixRef& X, int K, uint64_t seed, siz
 struct CvaeInfer {
   VaeInfer net;  // net.arch is the plain model's (D, Z); net.enc's first layer has D + C inputs, net.dec's Z + C
   int C = 0;
-  std::vector<DensePacked> cls;  // D -> the classifier's hidden layers, ReLU
-  DensePacked cls_out;           // -> C logits
+  std::vector<InferLayer> cls;  // D -> the classifier's hidden layers, ReLU
+  InferLayer cls_out;           // -> C logits
 };
-CvaeInfer infer_make_conditional(const Cvae& m);
+CvaeInfer infer_make_conditional(const Cvae& m, InferWeights weights = InferWeights::AsStored);
 // X (D, B) -> q(y|x) (C, B): softmax of the classifier's logits.
 void infer_classify(const CvaeInfer& m, const float* X, int B, float* probs, InferScratch& s);
 // X (D, B) and labels Y (C, B) -> mu, logvar (Z, B each).

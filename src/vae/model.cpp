@@ -91,7 +91,7 @@ size_t layout_parameter_count(const Layout& lay) {
 
 template <class T>
 VaeT<T> vae_make(const Arch& arch, uint64_t seed) {
-  VaeT<T> m{arch, layout_make(arch), {}};
+  VaeT<T> m{arch, layout_make(arch), {}, {}};
   params_init(m, seed);
   return m;
 }

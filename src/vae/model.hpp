@@ -10,6 +10,7 @@
 #include <Eigen/StdVector>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,9 @@ struct VaeT {
   Arch arch;
   Layout layout;
   Buffer<T> params;  // (layout.total)
+  // The weights a quantized file held as int8 (quant.hpp), by tensor name: each one's scale per output row. The
+  // params hold their dequantized values q * scale; the packed inference runs them in integers (infer.hpp).
+  std::map<std::string, std::vector<float>> row_scales = {};
 };
 using Vae = VaeT<float>;
 // Glorot-uniform weights, zero biases (the decoder's output bias may be set from the data mean by the trainer).

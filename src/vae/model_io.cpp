@@ -154,6 +154,7 @@ Status classes_from_meta(const StFile& f, int& C, std::vector<int>& classifier_h
 // besides them the file may hold only the I8 weights' scales and map.* and pca.* tensors (floats, all of them).
 Status tensors_from_st(const StFile& f, const Arch& arch, VaeT<float>& m) {
   m.params.assign(m.layout.total, 0.f);
+  m.row_scales.clear();
   bool any_i8 = false;
   for (const TensorSlot& slot : m.layout.slots) {
     const StTensor* t = f.find(slot.name);
@@ -167,7 +168,10 @@ Status tensors_from_st(const StFile& f, const Arch& arch, VaeT<float>& m) {
     if (slot.cols > 0) {
       const Status s = quant_weight_values(f, *t, slot.rows, slot.cols, dst);
       if (!s) return s;
-      any_i8 = any_i8 || t->dtype == DType::I8;
+      if (t->dtype == DType::I8) {
+        any_i8 = true;
+        m.row_scales[slot.name] = f.find(quant_scale_name(slot.name))->data;
+      }
     } else if (t->dtype == DType::I8) {
       return Status::error("tensor \"" + slot.name + "\" is I8; only a layer's weight may be quantized, a bias "
                            "stays a float (F32, F16 or BF16)");
@@ -225,7 +229,7 @@ Status cvae_from_st(const StFile& f, Cvae& out) {
   if (s) s = classes_from_meta(f, m.C, m.classifier_hidden);
   if (!s) return s;
   if (m.C == 0) return Status::error("not a label-conditioned model: no vae.classes in its metadata");
-  m.net = Vae{arch, layout_make_conditional(arch, m.C, m.classifier_hidden), {}};
+  m.net = Vae{arch, layout_make_conditional(arch, m.C, m.classifier_hidden), {}, {}};
   s = tensors_from_st(f, arch, m.net);
   if (!s) return s;
   out = std::move(m);

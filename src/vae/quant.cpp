@@ -27,8 +27,9 @@ std::string number(float x) {
   return b;
 }
 
-// One row's scale and its whole numbers q (quant.hpp's bound): s * 127 >= max |w|, so |w / s| <= 127.
-float quantize_row(const float* w, int cols, float* q) {
+}  // namespace
+
+float quant_row(const float* w, int cols, float* q) {
   double amax = 0;
   for (int c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(double(w[c])));
   float s = 1.f;  // a row of zeros: q = 0 whatever s is, and the reader refuses s = 0
@@ -40,7 +41,11 @@ float quantize_row(const float* w, int cols, float* q) {
   return s;
 }
 
-}  // namespace
+bool quant_layer_is_int8(const Layout& lay, const Linear& L) {
+  const bool head = L.w == lay.enc_mu.w || L.w == lay.enc_logvar.w;
+  const bool code_reader = !lay.dec.empty() && L.w == lay.dec.front().w;
+  return !head && !code_reader;
+}
 
 std::string quant_scale_name(const std::string& weight) { return weight + "_scale"; }
 
@@ -68,8 +73,9 @@ Status quant_file(StFile& f) {
   std::vector<StTensor> out;
   out.reserve(f.tensors.size() + layout.slots.size());
   for (StTensor& t : f.tensors) {
-    const auto slot = std::find_if(layout.slots.begin(), layout.slots.end(),
-                                   [&t](const TensorSlot& sl) { return sl.name == t.name && sl.cols > 0; });
+    const auto slot = std::find_if(layout.slots.begin(), layout.slots.end(), [&](const TensorSlot& sl) {
+      return sl.name == t.name && sl.cols > 0 && quant_layer_is_int8(layout, Linear{sl.cols, sl.rows, sl.offset, 0});
+    });
     if (slot == layout.slots.end()) {
       out.push_back(std::move(t));
       continue;
@@ -77,7 +83,7 @@ Status quant_file(StFile& f) {
     StTensor scale{quant_scale_name(t.name), {slot->rows}, std::vector<float>(size_t(slot->rows)), DType::F32};
     for (int r = 0; r < slot->rows; ++r) {
       float* row = t.data.data() + size_t(r) * size_t(slot->cols);
-      scale.data[size_t(r)] = quantize_row(row, slot->cols, row);  // in place: q over w
+      scale.data[size_t(r)] = quant_row(row, slot->cols, row);  // in place: q over w
     }
     t.dtype = DType::I8;
     out.push_back(std::move(t));
