@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <utility>
 
 #include "common.hpp"
 #include "vae/dense.hpp"
@@ -36,12 +37,13 @@ Timing time_it(int reps, const std::function<void()>& fn) {
   return {median(t), *std::min_element(t.begin(), t.end()), *std::max_element(t.begin(), t.end())};
 }
 
-// The machine's arithmetic ceiling: the kernel's multiply-add probe on `threads` cores at once, GFLOP/s.
-double peak_gflops(int threads) {
+// The machine's arithmetic ceiling: the kernel's multiply-add probe (or the int8 kernel's 16-bit dot product
+// probe) on `threads` cores at once, G operations per second (a multiply-add counted as 2).
+double peak_gflops(int threads, double (*probe)(long) = vae::dense_peak_probe) {
   const long steps = 20'000'000;
   std::vector<double> flops(static_cast<size_t>(threads));
   const auto t0 = std::chrono::steady_clock::now();
-  vae::parallel_run(threads, threads, [&](int t) { flops[size_t(t)] = vae::dense_peak_probe(steps); });
+  vae::parallel_run(threads, threads, [&](int t) { flops[size_t(t)] = probe(steps); });
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double total = 0;
   for (double f : flops) total += f;
@@ -55,9 +57,11 @@ vae::Arch bench_arch(int Z) {
   return a;
 }
 
-// The four workloads of the browser benchmark (web/bench), natively on one thread: the packed kernel that
-// the studio uses, and the Eigen reference path. Each call goes from an input buffer to an output buffer.
-void bench_inference(int reps, double peak1) {
+// The four workloads of the browser benchmark (web/bench), natively on one thread: the packed float kernel, the
+// int8 kernel (the layers `vae quantize` makes int8, quantized at packing) and the Eigen reference path. Each call
+// goes from an input buffer to an output buffer. Shares are of the float probe's peak for the float kernel and
+// Eigen, and of the int8 probe's for the int8 kernel.
+void bench_inference(int reps, double peak1, double peak_int1) {
   struct Workload {
     const char* name;
     int Z, B;
@@ -71,7 +75,7 @@ void bench_inference(int reps, double peak1) {
               vae::dense_isa());
   for (const Workload& w : loads) {
     const vae::Vae m = vae::vae_make(bench_arch(w.Z), 1);
-    const vae::VaeInfer p = vae::infer_make(m);
+    const vae::VaeInfer p = vae::infer_make(m), p8 = vae::infer_make(m, vae::InferWeights::Int8);
     const int D = m.arch.D, Z = m.arch.Z;
     vae::Pcg32 rng(3, 3);
     vae::Matrix in(w.encode ? D : Z, w.B), out(D, w.B), mu(Z, w.B), logvar(Z, w.B);
@@ -80,14 +84,16 @@ void bench_inference(int reps, double peak1) {
     const int inner = std::max(1, 2000 / w.B);
     vae::InferScratch scratch;
     vae::Workspace ws;
-    const auto packed = [&] {
+    const auto run_packed = [&](const vae::VaeInfer& k) {
       if (w.encode) {
-        vae::infer_encode(p, in.data(), w.B, mu.data(), logvar.data(), scratch);
-        vae::infer_decode(p, mu.data(), w.B, out.data(), scratch);
+        vae::infer_encode(k, in.data(), w.B, mu.data(), logvar.data(), scratch);
+        vae::infer_decode(k, mu.data(), w.B, out.data(), scratch);
       } else {
-        vae::infer_decode(p, in.data(), w.B, out.data(), scratch);
+        vae::infer_decode(k, in.data(), w.B, out.data(), scratch);
       }
     };
+    const auto packed = [&] { run_packed(p); };
+    const auto packed8 = [&] { run_packed(p8); };
     const auto reference = [&] {
       if (w.encode) {
         vae::vae_encode(m, in, ws);
@@ -98,15 +104,16 @@ void bench_inference(int reps, double peak1) {
       }
     };
     std::printf("%-34s", w.name);
-    for (const auto& fn : {std::function<void()>(packed), std::function<void()>(reference)}) {
+    const std::pair<std::function<void()>, double> runs[] = {{packed, peak1}, {packed8, peak_int1}, {reference, peak1}};
+    for (const auto& [fn, peak] : runs) {
       const Timing t = time_it(reps, [&] {
         for (int i = 0; i < inner; ++i) fn();
       });
       const double ms = t.med / inner * 1e3, gf = flops * w.B / (t.med / inner) * 1e-9;
-      std::printf("  %.4f ms [%.4f .. %.4f] %5.1f GFLOP/s (%2.0f%%)", ms,
-                  t.lo / inner * 1e3, t.hi / inner * 1e3, gf, 100 * gf / peak1);
+      std::printf("  %.4f ms [%.4f .. %.4f] %5.1f G/s (%2.0f%%)", ms, t.lo / inner * 1e3, t.hi / inner * 1e3, gf,
+                  100 * gf / peak);
     }
-    std::printf("   (kernel, then Eigen)\n");
+    std::printf("   (float kernel, int8 kernel, Eigen)\n");
   }
 }
 
@@ -120,8 +127,11 @@ int run_bench(Args& a) {
   // Shares are of `threads` times one core's probe: the probe on all threads at once is the same figure on an
   // idle machine and only noisier on a busy one.
   const double peak1 = peak_gflops(1), peak = threads * peak1;
+  const double peak_int1 = peak_gflops(1, vae::dense_q8_peak_probe);
   std::printf("peak (multiply-add probe, kernel %s): %.1f GFLOP/s on 1 thread (%.1f measured on %d at once)\n",
               vae::dense_isa(), peak1, peak_gflops(threads), threads);
+  std::printf("int8 peak (16-bit dot product probe, %s): %.1f G operations/s on 1 thread, %.2fx the float peak\n",
+              vae::dense_int8_isa(), peak_int1, peak_int1 / peak1);
   std::printf("architecture %s, %d repeats, medians [min .. max]\n", arch.describe().c_str(), reps);
 
   // Training steps without the optimiser: forward and backward on random binary data, batch 100, both shards.
@@ -164,7 +174,7 @@ int run_bench(Args& a) {
                 epochs, threads, thousands(med).c_str(), thousands(*std::min_element(ips.begin(), ips.end())).c_str(),
                 thousands(*std::max_element(ips.begin(), ips.end())).c_str(), gf, 100 * gf / peak, 60000 / med);
   }
-  bench_inference(reps, peak1);
+  bench_inference(reps, peak1, peak_int1);
   return 0;
 }
 

@@ -110,7 +110,10 @@ inline VI dot_add(VI a, VS w, VI x) {
 #if defined(__wasm_simd128__)
   return a + (VI)wasm_i32x4_dot_i16x8((v128_t)w, (v128_t)x);
 #elif defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)
-  return (VI)_mm512_dpwssd_epi32((__m512i)a, (__m512i)w, (__m512i)x);
+  // The instruction itself: through the intrinsic, GCC 12 keeps every accumulator in memory as well and stores
+  // it at every step (the 20x20 grid ran at a third of the probe's rate); as asm it stays in its register.
+  asm("vpdpwssd %2, %1, %0" : "+v"(a) : "v"(w), "v"(x));
+  return a;
 #elif defined(__AVX512F__) && defined(__AVX512BW__)
   return a + (VI)_mm512_madd_epi16((__m512i)w, (__m512i)x);
 #elif !defined(__AVX512F__) && defined(__AVX__) && defined(__AVX2__)
@@ -152,8 +155,10 @@ struct IntKernel {
 };
 
 // One image's sums for panel p, activated, into its output column y (the last panel may be cut short by out).
+// Always inlined: a call would take the sums' address, and GCC then keeps the int8 kernel's accumulators in memory
+// as well as in registers (they may alias the int32 inputs), storing every one of them at every step.
 template <class K>
-inline void store_panel(const typename K::Layer& L, const typename K::Acc (&acc)[kVecs], int p, float x_scale,
+__attribute__((always_inline)) inline void store_panel(const typename K::Layer& L, const typename K::Acc (&acc)[kVecs], int p, float x_scale,
                         float* y, Act act) {
   for (int v = 0; v < kVecs; ++v) {
     const int o = p * kDensePanel + v * kLanes;
@@ -362,6 +367,22 @@ const char* dense_isa() {
 #endif
 }
 
+const char* dense_int8_isa() {
+#if defined(__wasm_simd128__)
+  return "i32x4.dot_i16x8_s";
+#elif defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)
+  return "vpdpwssd (AVX-512 VNNI)";
+#elif defined(__AVX512F__) && defined(__AVX512BW__)
+  return "vpmaddwd (AVX-512BW)";
+#elif !defined(__AVX512F__) && defined(__AVX__) && defined(__AVX2__)
+  return "vpmaddwd (AVX2)";
+#elif !defined(__AVX512F__) && !defined(__AVX__) && defined(__SSE2__)
+  return "pmaddwd (SSE2)";
+#else
+  return "scalar";
+#endif
+}
+
 void dense_pack(const float* W, const float* b, int out, int in, DensePacked& L) {
   L.in = in;
   L.out = out;
@@ -435,30 +456,53 @@ void dense_q8_dequantize(const DenseQ8& L, float* W) {
 }
 
 void dense_q8_quantize_input(const float* X, int in, int B, int32_t* pairs, float* scale) {
+  typedef int16_t VH __attribute__((vector_size(kDenseVecBytes / 2)));  // kLanes 16-bit values
   const int cap = dense_q8_input_cap(in), np = (in + 1) / 2;
+  const int whole = in / kLanes * kLanes;
   for (int b = 0; b < B; ++b) {
     const float* x = X + size_t(b) * size_t(in);
-    int32_t* xp = pairs + size_t(b) * size_t(np);
-    float amax = 0;
-    bool finite = true;
-    for (int k = 0; k < in; ++k) {
-      amax = std::max(amax, std::fabs(x[k]));
-      finite = finite && std::isfinite(x[k]);
+    // The pairs as 16-bit values one after another: pair j is the 32 bits at value 2j, the even one low.
+    char* xq = reinterpret_cast<char*>(pairs + size_t(b) * size_t(np));
+    V vmax = {}, poison = {};  // poison: x * 0 summed, NaN if any input is a NaN or an infinity
+    for (int k = 0; k < whole; k += kLanes) {
+      const V v = load(x + k), a = v < splat(0.f) ? -v : v;
+      vmax = a > vmax ? a : vmax;
+      poison += v * 0.f;
     }
-    if (!finite || amax == 0.f) {
+    float amax = 0, nonfinite = 0;
+    float lanes[kLanes], tail[kLanes];
+    store(lanes, vmax);
+    for (float l : lanes) amax = std::max(amax, l);
+    store(lanes, poison);
+    for (float l : lanes) nonfinite += l;
+    for (int k = whole; k < in; ++k) {
+      amax = std::max(amax, std::fabs(x[k]));
+      nonfinite += x[k] * 0.f;
+    }
+    if (nonfinite != 0.f || amax == 0.f) {
       // All zeros: sums of zero. A NaN or an infinity: no whole numbers stand for it, and a NaN step carries it
       // into every output of the image, as the float kernel's sums would.
-      std::fill(xp, xp + np, 0);
-      scale[b] = finite ? 0.f : std::numeric_limits<float>::quiet_NaN();
+      std::memset(xq, 0, size_t(np) * sizeof(int32_t));
+      scale[b] = amax == 0.f && nonfinite == 0.f ? 0.f : std::numeric_limits<float>::quiet_NaN();
       continue;
     }
+    // Rounded half away from zero: |x * inv| <= cap, so no value passes the cap, and each one moves by at most
+    // half a step.
     const float inv = float(cap) / amax;
-    auto whole = [&](int k) -> uint32_t {
-      if (k >= in) return 0;
-      const float r = std::nearbyint(x[k] * inv);
-      return uint16_t(int16_t(std::min(float(cap), std::max(-float(cap), r))));
+    const auto round = [inv](V v) {
+      const V t = v * inv;
+      return __builtin_convertvector(__builtin_convertvector(t + (t >= splat(0.f) ? splat(0.5f) : splat(-0.5f)), VI), VH);
     };
-    for (int k = 0; k < np; ++k) xp[k] = int32_t(whole(2 * k) | whole(2 * k + 1) << 16);
+    for (int k = 0; k < whole; k += kLanes) {
+      const VH h = round(load(x + k));
+      std::memcpy(xq + size_t(k) * 2, &h, sizeof h);
+    }
+    if (whole < in || in % 2) {  // the last values, and a zero to pair an odd last one with
+      std::fill(tail, tail + kLanes, 0.f);
+      std::copy(x + whole, x + in, tail);
+      const VH h = round(load(tail));
+      std::memcpy(xq + size_t(whole) * 2, &h, size_t(2 * np - whole) * 2);
+    }
     scale[b] = amax / float(cap);
   }
 }

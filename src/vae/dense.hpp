@@ -26,6 +26,9 @@ constexpr int kDensePanel = 2 * kDenseVecBytes / int(sizeof(float));
 
 // The instruction set the kernel was compiled for: "avx512", "avx", "sse", "wasm-simd128" or "generic".
 const char* dense_isa();
+// The int8 kernel's instruction: "i32x4.dot_i16x8_s", "vpdpwssd (AVX-512 VNNI)", "vpmaddwd (AVX-512BW)",
+// "vpmaddwd (AVX2)", "pmaddwd (SSE2)" or "scalar".
+const char* dense_int8_isa();
 
 enum class Act { Identity, Relu, Sigmoid };
 
