@@ -15,6 +15,7 @@
 #include <numeric>
 
 #include "vae/fpmode.hpp"
+#include "vae/infer.hpp"
 #include "vae/parallel.hpp"
 
 namespace vae {
@@ -326,14 +327,22 @@ void eval_iwae(const Vae& m, const float* images, int count, int K, uint64_t see
   const int per = 50;
   const int shards = (count + per - 1) / per;
   int done = 0;
+  // A quantized model is evaluated as it runs, its int8 layers in integers (infer.hpp); the same noise either way.
+  const bool int8 = !m.row_scales.empty();
+  const VaeInfer packed = int8 ? infer_make(m) : VaeInfer();
   for (int s0 = 0; s0 < shards; s0 += 2 * 8) {
     const int group = std::min(16, shards - s0);
     parallel_run(2, threads, [&](int w) {
       Workspace ws;
+      InferScratch scratch;
       std::vector<double> out;
       for (int s = s0 + w; s < s0 + group; s += 2) {
         const int b0 = s * per, n = std::min(per, count - b0);
-        vae_iwae(m, Eigen::Map<const Matrix>(images + size_t(b0) * D, D, n), K, seed, size_t(b0), ws, out);
+        const Eigen::Map<const Matrix> X(images + size_t(b0) * D, D, n);
+        if (int8)
+          infer_iwae(packed, X, K, seed, size_t(b0), scratch, out);
+        else
+          vae_iwae(m, X, K, seed, size_t(b0), ws, out);
         std::copy(out.begin(), out.end(), log_px.begin() + b0);
       }
     });

@@ -1,6 +1,7 @@
 // A second, independent implementation of the studio's encoder, decoder and ELBO terms, in plain JavaScript
 // (double precision), straight from a model's safetensors file: the tests compare the page's figures with it.
-// It shares no code with src/vae/ and checks only what the tests need (F32/F16 tensors, ReLU MLPs); not a loader.
+// It shares no code with src/vae/ and checks only what the tests need (F32/F16 tensors, I8 weights with their per-row
+// F32 scales X.weight_scale as `vae quantize` writes them, ReLU MLPs); not a loader.
 import { readFileSync } from 'node:fs';
 
 function f16(h) {
@@ -15,15 +16,23 @@ export function readSafetensors(path) {
   const buf = readFileSync(path);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
-  const base = 8 + n, tensors = {};
+  const base = 8 + n, tensors = {}, size = { F16: 2, F32: 4, I8: 1 };
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const [a, b] = t.data_offsets, count = t.shape.reduce((x, y) => x * y, 1), data = new Float64Array(count);
     for (let i = 0; i < count; i++)
       data[i] = t.dtype === 'F16' ? f16(buf.readUInt16LE(base + a + 2 * i))
-              : t.dtype === 'F32' ? buf.readFloatLE(base + a + 4 * i) : NaN;
-    if (b - a !== count * (t.dtype === 'F16' ? 2 : 4)) throw new Error(`${name}: size`);
+              : t.dtype === 'F32' ? buf.readFloatLE(base + a + 4 * i)
+              : t.dtype === 'I8' ? buf.readInt8(base + a + i) : NaN;
+    if (b - a !== count * (size[t.dtype] || NaN)) throw new Error(`${name}: size`);
     tensors[name] = { shape: t.shape, data };
+  }
+  // An int8 weight's values times its row's scale.
+  for (const [name, s] of Object.entries(tensors)) {
+    if (!name.endsWith('.weight_scale')) continue;
+    const w = tensors[name.slice(0, -'_scale'.length)], cols = w.shape[1];
+    for (let i = 0; i < w.data.length; i++) w.data[i] *= s.data[Math.floor(i / cols)];
+    delete tensors[name];
   }
   return tensors;
 }
