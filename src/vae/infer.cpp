@@ -74,6 +74,12 @@ int VaeInfer::int8_layers() const {
   return n;
 }
 
+int CvaeInfer::int8_layers() const {
+  int n = net.int8_layers() + cls_out.int8;
+  for (const InferLayer& L : cls) n += L.int8;
+  return n;
+}
+
 VaeInfer infer_make(const Vae& m, InferWeights weights) {
   VaeInfer r;
   r.arch = m.arch;

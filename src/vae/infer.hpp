@@ -63,6 +63,7 @@ struct CvaeInfer {
   int C = 0;
   std::vector<InferLayer> cls;  // D -> the classifier's hidden layers, ReLU
   InferLayer cls_out;           // -> C logits
+  int int8_layers() const;      // how many of its layers (the classifier's too) run in integers
 };
 CvaeInfer infer_make_conditional(const Cvae& m, InferWeights weights = InferWeights::AsStored);
 // X (D, B) -> q(y|x) (C, B): softmax of the classifier's logits.

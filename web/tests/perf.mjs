@@ -14,7 +14,7 @@
 //      replaced by a newer view's decode, and how many frames drew something and how much of the window
 //      (the page redraws only what changed: src/app/damage.hpp).
 // A measuring program, not a timed test: it prints a markdown table and writes it, and the raw figures as JSON,
-// to --out. With --bytes-only it measures (a) once and exits 1 when the total is over the budget (2.5 MB).
+// to --out. With --bytes-only it measures (a) once and exits 1 when the total is over the budget (1.3 MB).
 //   node web/tests/perf.mjs [--site build-web/site] [--runs 5] [--out build-web/perf.md] [--bytes-only] [--budget B]
 //                           [--width 1280 --height 800 --dpr 1] [--settle-ms 2000] [--pan-seconds 4] [--zoom-seconds 3]
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ const VIEW = { width: Number(arg('width', 1280)), height: Number(arg('height', 8
 const DPR = Number(arg('dpr', 1));
 const PAN_S = Number(arg('pan-seconds', 4)), ZOOM_S = Number(arg('zoom-seconds', 3));
 const SETTLE_MS = Number(arg('settle-ms', 2000));
-const BUDGET = Number(arg('budget', 2.5e6));  // bytes: html + js + wasm + default model + test digits on the wire
+const BUDGET = Number(arg('budget', 1.3e6));  // bytes: html + js + wasm + default model + test digits on the wire
 const READY_TARGET_MS = 1000;  // median navigation -> first frame one can draw on
 const FRAME_MS = 1000 / 60;    // one frame at 60 Hz: 16.7 ms
 // What the page needs before one can draw: its files, relative to the site.

@@ -29,6 +29,10 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
     }
     ImGui::SameLine();
     ImGui::Text("%s, %zu parameters", seen->arch.c_str(), seen->parameters);
+    row(seen->meta, "weights", "quant.method", "");
+    row(seen->meta, "  rounded by", "quant.rounding", "");
+    row(seen->meta, "  quantized from", "quant.source", "");
+    row(seen->meta, "  pixels off the float model's", "test.pixel_gap_mean", " on average");
     row(seen->meta, "data set", "dataset", "");
     row(seen->meta, "epochs", "train.epochs", "");
     row(seen->meta, "test NLL (IW bound)", "test.nll", " nats");
@@ -73,6 +77,8 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
 void panel_json(const Shared& s, const ModelsPanel&, Json& j) {
   // A file without our metadata (a PyTorch state dict) has no figures or training command: said, not invented.
   j["model_metadata"] = s.model_name.empty() ? Json(nullptr) : Json(vae::meta_is_ours(s.model_meta));
+  // How many of the model's layers run on the int8 kernel (a quantized file's), the rest on the float one.
+  j["int8_layers"] = s.conditional ? s.cinfer.int8_layers() : s.infer.int8_layers();
 }
 
 }  // namespace app
