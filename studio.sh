@@ -3,7 +3,8 @@
 #   ./studio.sh serve [--port N]  set up, build the page, serve build-web/site on localhost (PORT, default 8080)
 #   ./studio.sh test              set up, build everything (native and web), run every test (what .ci/run calls),
 #                                 then the unit tests under ASan + UBSan and each libFuzzer target for FUZZ_SECONDS
-#   ./studio.sh bench             set up, build, run the benchmarks (native, and the browser against TensorFlow.js)
+#   ./studio.sh bench             set up, build, run the benchmarks (native, and the browser against TensorFlow.js
+#                                 and onnxruntime-web)
 #   ./studio.sh setup             only install the Debian and npm packages, fetch ImGui's source and the data
 # JOBS=N sets the build's parallelism (default 2).
 set -euo pipefail
@@ -22,6 +23,8 @@ DEBS=(build-essential cmake pkg-config zlib1g-dev libeigen3-dev catch2 libstb-de
       firefox-esr
       # the studio's typeface (Inter), subset at build time to the glyphs the studio shows
       fonts-inter python3-fonttools
+      # the browser benchmark's ONNX graphs of our models for onnxruntime-web (tools/bench/onnx_models.py)
+      python3-onnx python3-numpy
       # fuzzing: clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer for readable reports
       clang libclang-rt-dev llvm)
 JOBS=${JOBS:-2}
@@ -77,10 +80,11 @@ setup_imgui() {
 }
 
 # playwright-core (pinned in web/package-lock.json) drives Debian's Chromium in the browser tests; TensorFlow.js
-# (@tensorflow/tfjs + tfjs-backend-wasm 4.22.0) is what the benchmark page compares our engine with.
+# (@tensorflow/tfjs + tfjs-backend-wasm 4.22.0) and onnxruntime-web 1.30.0 are what the benchmark page compares
+# our engine with.
 setup_web_npm() {
   [ web/node_modules/.package-lock.json -nt web/package-lock.json ] && return 0
-  log "installing web/'s npm dev dependencies (playwright-core; TensorFlow.js for the benchmark page)"
+  log "installing web/'s npm dev dependencies (playwright-core; TensorFlow.js, onnxruntime-web for the benchmark page)"
   (cd web && npm ci --no-audit --no-fund >&2)
 }
 
@@ -92,27 +96,45 @@ build_native() {
 }
 
 # The browser build: Emscripten (single-threaded wasm, WebGL2) into build-web/, then the page in build-web/site/:
-# our web/index.html, vae-studio.js + .wasm, and the shipped models in assets/.
+# our web/index.html, vae-studio.js + .wasm, and the shipped models in assets/. The page serves each model's int8
+# file (assets/NAME-int8.safetensors, made by vae quantize: half the bytes) as assets/NAME.safetensors, and its
+# F16 file, the one training wrote, as assets/f16/NAME.safetensors (the page's ?weights=f16).
 build_web() {
   emcmake cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Release -DVAE_BUILD_STUDIO=ON -DVAE_BUILD_TESTS=OFF >&2
   cmake --build build-web -j"$JOBS" --target vae-studio >&2
   local site=build-web/site
   mkdir -p "$site/assets"
   cp -u web/index.html build-web/vae-studio.js build-web/vae-studio.wasm "$site/"
-  local models=(assets/*.safetensors)
-  if [ -e "${models[0]}" ]; then cp -u "${models[@]}" "$site/assets/"
-  else log "no models in assets/ yet: the page will report the missing default model"; fi
+  mkdir -p "$site/assets/f16"
+  local f name
+  for f in assets/*.safetensors; do
+    [ -e "$f" ] || { log "no models in assets/ yet: the page will report the missing default model"; break; }
+    name=$(basename "$f" .safetensors)
+    case "$name" in
+      *-int8) cp -u "$f" "$site/assets/${name%-int8}.safetensors" ;;
+      *) if [ -e "assets/$name-int8.safetensors" ]; then cp -u "$f" "$site/assets/f16/"
+         else cp -u "$f" "$site/assets/"; fi ;;
+    esac
+  done
 }
 
-# The browser benchmark (web/bench): our kernel's module, the page, and TensorFlow.js's wasm backend from web/'s
-# npm dev dependencies, in build-web/bench/. Never part of the product page in build-web/site/.
+# The browser benchmark (web/bench): our kernel's module, the pages, TensorFlow.js's and onnxruntime-web's wasm
+# backends from web/'s npm dev dependencies, and the models in build-web/bench/models/: the shipped mnist-z2 (and
+# its int8 file, when assets/ has it) copied, random-weight bench-z2 and bench-z16 and every model's ONNX graphs
+# written by tools/bench/onnx_models.py (Debian's python3-onnx). Never part of the product page in build-web/site/.
 build_bench_site() {
   cmake --build build-web -j"$JOBS" --target vae-bench >&2
-  local b=build-web/bench tf=web/node_modules/@tensorflow
-  mkdir -p "$b/tfjs"
-  cp -u web/bench/bench.html web/bench/bench.mjs build-web/vae-bench.js build-web/vae-bench.wasm "$b/"
+  local b=build-web/bench tf=web/node_modules/@tensorflow ort=web/node_modules/onnxruntime-web/dist
+  mkdir -p "$b/tfjs" "$b/ort" "$b/models"
+  cp -u web/bench/bench.html web/bench/bench.mjs web/bench/runtime.html web/bench/runtime.mjs \
+        build-web/vae-bench.js build-web/vae-bench.wasm "$b/"
   cp -u "$tf/tfjs/dist/tf.min.js" "$tf/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" \
         "$tf"/tfjs-backend-wasm/dist/tfjs-backend-wasm*.wasm "$b/tfjs/"
+  cp -u "$ort/ort.wasm.min.js" "$ort/ort-wasm-simd-threaded.mjs" "$ort/ort-wasm-simd-threaded.wasm" "$b/ort/"
+  cp -u assets/mnist-z2.safetensors "$b/models/"
+  if [ -f assets/mnist-z2-int8.safetensors ]; then cp -u assets/mnist-z2-int8.safetensors "$b/models/"
+  else rm -f "$b"/models/mnist-z2-int8.*; fi
+  /usr/bin/python3 tools/bench/onnx_models.py "$b/models"
 }
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/ (GCC, only vae_tests,
@@ -149,7 +171,8 @@ case "$cmd" in
     [ -z "$failed" ] || log "ctest failed:" $failed
     exit $status ;;
   bench)
-    # Native (peak, training, the four inference workloads) and browser (ours against TensorFlow.js) figures.
+    # Native (peak, training, the four inference workloads) and browser (ours against TensorFlow.js and
+    # onnxruntime-web, 1 and 2 threads) figures.
     setup; build_native; build_web; build_bench_site
     build/vae bench --root . --repeats 15 --epochs 3
     node web/bench/run.mjs --site build-web/bench --reps 15 --runs 3 --out build-web/bench/results.md \

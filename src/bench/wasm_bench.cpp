@@ -8,16 +8,26 @@
 #include <nlohmann/json.hpp>
 
 #include "vae/infer.hpp"
+#include "vae/model_io.hpp"
 
 namespace {
 
 struct BenchModel {
   vae::Vae model;
   vae::VaeInfer infer;
+  std::string error;  // why bench_load failed
   vae::InferScratch scratch;
   vae::Matrix mu, logvar;  // (Z, B)
   std::string layout;      // JSON: the tensors' names, shapes and offsets in params
 };
+
+// The tensors' names, shapes and offsets in params, for the page's copy of the weights.
+void describe_layout(BenchModel* b) {
+  nlohmann::json layout = nlohmann::json::array();
+  for (const vae::TensorSlot& s : b->model.layout.slots)
+    layout.push_back({{"name", s.name}, {"rows", s.rows}, {"cols", s.cols}, {"offset", s.offset}});
+  b->layout = layout.dump();
+}
 
 }  // namespace
 
@@ -35,11 +45,33 @@ EMSCRIPTEN_KEEPALIVE BenchModel* bench_make(int Z, unsigned seed) {
     if (s.cols == 0)
       for (size_t i = 0; i < s.size(); ++i) b->model.params[s.offset + i] = 0.1f * (rng.uniform() - 0.5f);
   b->infer = vae::infer_make(b->model);
-  nlohmann::json layout = nlohmann::json::array();
-  for (const vae::TensorSlot& s : b->model.layout.slots)
-    layout.push_back({{"name", s.name}, {"rows", s.rows}, {"cols", s.cols}, {"offset", s.offset}});
-  b->layout = layout.dump();
+  describe_layout(b);
   return b;
+}
+
+// A model file's bytes (safetensors, float or int8): its weights as the studio reads them. Returns null with the
+// reason in bench_error on a file that does not load. A quantized file runs its int8 layers in integers.
+EMSCRIPTEN_KEEPALIVE BenchModel* bench_load(const uint8_t* bytes, int size) {
+  auto* b = new BenchModel;
+  const vae::Status s = vae::model_parse(bytes, size_t(size), b->model, nullptr);
+  if (!s) {
+    b->error = s.message();
+    return b;
+  }
+  b->infer = vae::infer_make(b->model);
+  describe_layout(b);
+  return b;
+}
+EMSCRIPTEN_KEEPALIVE const char* bench_error(BenchModel* b) { return b->error.c_str(); }
+
+// Which kernel runs the model: 0 the float kernel throughout (a quantized file's dequantized weights); 1 the
+// int8 kernel for the layers `vae quantize` makes int8, quantized here (a float model) or as stored (a quantized
+// file). Returns how many layers run in integers.
+EMSCRIPTEN_KEEPALIVE int bench_set_int8(BenchModel* b, int int8) {
+  const bool stored = !b->model.row_scales.empty();
+  b->infer = vae::infer_make(b->model, !int8 ? vae::InferWeights::Float
+                                              : stored ? vae::InferWeights::AsStored : vae::InferWeights::Int8);
+  return b->infer.int8_layers();
 }
 
 EMSCRIPTEN_KEEPALIVE void bench_free(BenchModel* b) { delete b; }
@@ -48,6 +80,10 @@ EMSCRIPTEN_KEEPALIVE const char* bench_layout(BenchModel* b) { return b->layout.
 EMSCRIPTEN_KEEPALIVE const char* bench_isa() { return vae::dense_isa(); }
 // The kernel's multiply-add probe (vae/dense.hpp): the page times it for this browser's arithmetic ceiling.
 EMSCRIPTEN_KEEPALIVE double bench_peak_probe(int steps) { return vae::dense_peak_probe(steps); }
+// The int8 kernel's instruction and its probe: 16-bit pairwise multiply-accumulates (i32x4.dot_i16x8_s), counted
+// as 2 operations each, so that its rate and the float probe's compare.
+EMSCRIPTEN_KEEPALIVE const char* bench_int8_isa() { return vae::dense_int8_isa(); }
+EMSCRIPTEN_KEEPALIVE double bench_int8_peak_probe(int steps) { return vae::dense_q8_peak_probe(steps); }
 
 // codes (Z, B) -> Bernoulli means (784, B), both column-major = row-major (B, Z) and (B, 784).
 EMSCRIPTEN_KEEPALIVE void bench_decode(BenchModel* b, const float* codes, int B, float* out) {

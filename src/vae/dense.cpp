@@ -564,14 +564,16 @@ double dense_q8_peak_probe(long steps) {
   constexpr int kChains = 12;
   VI acc[kChains];
   for (int i = 0; i < kChains; ++i) acc[i] = VI{} + i;
-  // Unknown to the compiler, so the loop cannot be folded; each step adds 1 to every lane, so the sums of up to
-  // 2^31 - 12 steps stay exact.
-  volatile int32_t vw = 1, vx = 0x00010001;
+  // Each step multiplies the sums themselves (as 16-bit pairs) by the weights w, so no step can be hoisted out of
+  // the loop (a loop-invariant product would be, by V8 or GCC, and the probe would time additions only), as the
+  // float probe's chains multiply their own sums. w is zero, which the compiler cannot know: the sums never change
+  // and cannot overflow.
+  volatile int32_t vw = 0;
   VS w;
-  const VI wi = VI{} + int32_t(vw), x = VI{} + int32_t(vx);
+  const VI wi = VI{} + int32_t(vw);
   std::memcpy(&w, &wi, sizeof w);
   for (long s = 0; s < steps; ++s)
-    for (int i = 0; i < kChains; ++i) acc[i] = dot_add(acc[i], w, x);
+    for (int i = 0; i < kChains; ++i) acc[i] = dot_add(acc[i], w, acc[i]);
   VI total = {};
   for (int i = 0; i < kChains; ++i) total = (VI)((VU)total + (VU)acc[i]);
   uint32_t lanes[kLanes];
