@@ -167,20 +167,28 @@ TEST_CASE("packed encoder and decoder match the model's reference passes") {
 
 TEST_CASE("a scratch reserved for B codes decodes any batch up to B without growing") {
   const Vae m = vae_make(odd_arch(2), 3);
-  const VaeInfer p = infer_make(m);
-  InferScratch s;
-  infer_reserve_decode(p, 60, s);
-  const size_t a = s.a.capacity(), b = s.b.capacity(), idx = s.dense.idx.capacity(), val = s.dense.val.capacity();
-  Pcg32 rng(9, 1);
-  for (int B : {60, 1, 7, 20, 59, 3}) {  // slices of a 60-cell grid, in any order
-    const std::vector<float> z = uniform(size_t(2) * B, rng, -3, 3);
-    std::vector<float> out(size_t(35) * B);
-    infer_decode(p, z.data(), B, out.data(), s);
+  for (InferWeights weights : {InferWeights::Float, InferWeights::Int8}) {  // the int8 kernel's lists too
+    const VaeInfer p = infer_make(m, weights);
+    InferScratch s;
+    infer_reserve_decode(p, 60, s);
+    const DenseScratch& d = s.dense;
+    const size_t a = s.a.capacity(), b = s.b.capacity(), idx = d.idx.capacity(), val = d.val.capacity();
+    const size_t qx = d.qx.capacity(), qval = d.qval.capacity(), qscale = d.qscale.capacity();
+    Pcg32 rng(9, 1);
+    for (int B : {60, 1, 7, 20, 59, 3}) {  // slices of a 60-cell grid, in any order
+      const std::vector<float> z = uniform(size_t(2) * B, rng, -3, 3);
+      std::vector<float> out(size_t(35) * B);
+      infer_decode(p, z.data(), B, out.data(), s);
+    }
+    INFO("int8 layers " << p.int8_layers());
+    CHECK(s.a.capacity() == a);
+    CHECK(s.b.capacity() == b);
+    CHECK(d.idx.capacity() == idx);
+    CHECK(d.val.capacity() == val);
+    CHECK(d.qx.capacity() == qx);
+    CHECK(d.qval.capacity() == qval);
+    CHECK(d.qscale.capacity() == qscale);
   }
-  CHECK(s.a.capacity() == a);
-  CHECK(s.b.capacity() == b);
-  CHECK(s.dense.idx.capacity() == idx);
-  CHECK(s.dense.val.capacity() == val);
 }
 
 TEST_CASE("packed IWAE bound matches the reference one") {

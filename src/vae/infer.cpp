@@ -129,8 +129,14 @@ void infer_reserve_decode(const VaeInfer& m, int B, InferScratch& s) {
   const size_t b = size_t(std::max(B, 0));
   for (Buffer<float>* buf : {&s.a, &s.b})
     if (buf->size() < widest_out * b) buf->resize(widest_out * b);
-  if (s.dense.idx.size() < widest_in * b) s.dense.idx.resize(widest_in * b);
-  if (s.dense.val.size() < widest_in * b) s.dense.val.resize(widest_in * b);
+  DenseScratch& d = s.dense;
+  if (d.idx.size() < widest_in * b) d.idx.resize(widest_in * b);
+  if (d.val.size() < widest_in * b) d.val.resize(widest_in * b);
+  // The int8 kernel's: each image's input pairs, its nonzero pairs and its step.
+  const size_t pairs = (widest_in + 1) / 2;
+  if (d.qx.size() < pairs * b) d.qx.resize(pairs * b);
+  if (d.qval.size() < pairs * b) d.qval.resize(pairs * b);
+  if (d.qscale.size() < b) d.qscale.resize(b);
   if (s.dense.start.capacity() < b + 1) s.dense.start.reserve(b + 1);
 }
 

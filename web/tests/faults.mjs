@@ -61,7 +61,9 @@ const pick = list => list[Math.floor(rand() * list.length)];
 
 // ---- the server: the built site (web/serve.mjs's handler), plus faulty model files made from a real one ----
 for (const name of Object.keys(MODELS)) readFileSync(join(site, `assets/${name}.safetensors`));  // all present
-const good = readFileSync(join(site, 'assets/mnist-z2.safetensors'));
+// The F16 file (the page's default is the int8 one, whose weights hold no NaN to write): the corruptions below
+// write F16 values.
+const good = readFileSync(join(site, 'assets/f16/mnist-z2.safetensors'));
 const dataStart = 8 + Number(good.readBigUInt64LE(0));
 const corrupt = edit => { const b = Buffer.from(good); edit(b); return b; };
 const FAULTS = {

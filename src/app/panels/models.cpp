@@ -28,11 +28,9 @@ void panel_draw(Shared& s, ModelsPanel&, const Space&) {
       continue;
     }
     ImGui::SameLine();
-    ImGui::Text("%s, %zu parameters", seen->arch.c_str(), seen->parameters);
-    row(seen->meta, "weights", "quant.method", "");
-    row(seen->meta, "  rounded by", "quant.rounding", "");
-    row(seen->meta, "  quantized from", "quant.source", "");
-    row(seen->meta, "  pixels off the float model's", "test.pixel_gap_mean", " on average");
+    // A quantized file (vae quantize) says so on this line; `vae info` gives its method and rounding.
+    const bool int8 = !vae::meta_get(seen->meta, "quant.method").empty();
+    ImGui::Text("%s, %zu parameters%s", seen->arch.c_str(), seen->parameters, int8 ? ", int8 weights" : "");
     row(seen->meta, "data set", "dataset", "");
     row(seen->meta, "epochs", "train.epochs", "");
     row(seen->meta, "test NLL (IW bound)", "test.nll", " nats");
