@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "uniform_values.hpp"
 #include "vae/dense.hpp"
 #include "vae/infer.hpp"
 #include "vae/model.hpp"
@@ -14,12 +15,6 @@
 using namespace vae;
 
 namespace {
-
-std::vector<float> uniform(size_t n, Pcg32& rng, float lo, float hi) {
-  std::vector<float> v(n);
-  for (float& x : v) x = lo + (hi - lo) * rng.uniform();
-  return v;
-}
 
 // Largest |a - b| / (1 + |b|).
 double max_rel_diff(const float* a, const float* b, size_t n) {

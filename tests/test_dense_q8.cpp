@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "uniform_values.hpp"
 #include "vae/dense.hpp"
 #include "vae/prng.hpp"
 #include "vae/quant.hpp"
@@ -14,12 +15,6 @@
 using namespace vae;
 
 namespace {
-
-std::vector<float> uniform(size_t n, Pcg32& rng, float lo, float hi) {
-  std::vector<float> v(n);
-  for (float& x : v) x = lo + (hi - lo) * rng.uniform();
-  return v;
-}
 
 // The largest amount by which output o of image b may differ from the float layer with the dequantized weights
 // Wd: each input moves by at most half its image's step sx, so the sum by sum_k |Wd[o][k]| sx / 2; the store adds
