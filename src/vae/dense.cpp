@@ -91,7 +91,6 @@ struct FloatKernel {
   using X = float;
   using W = V;
   using Acc = V;
-  static constexpr int kWeightsPerStep = kDensePanel;  // elements of Layer::w per step of one panel
   static const float* panel(const Layer& L, int p) { return L.w.data() + size_t(p) * size_t(L.in) * kDensePanel; }
   static W weights(const float* panel, size_t step, int v) { return load(panel + step * kDensePanel + size_t(v) * kLanes); }
   static V splat_x(float x) { return splat(x); }
@@ -137,7 +136,6 @@ struct IntKernel {
   using X = int32_t;  // two 16-bit inputs, the even one in the low half
   using W = VS;
   using Acc = VI;
-  static constexpr int kWeightsPerStep = 2 * kDensePanel;
   static const int16_t* panel(const Layer& L, int p) { return L.w.data() + size_t(p) * size_t(L.pairs()) * 2 * kDensePanel; }
   static W weights(const int16_t* panel, size_t step, int v) {
     W w;

@@ -11,13 +11,6 @@ namespace vae {
 
 namespace {
 
-const std::string& weight_name(const Layout& lay, const Linear& L) {
-  static const std::string none;
-  for (const TensorSlot& s : lay.slots)
-    if (s.offset == L.w && s.cols > 0) return s.name;
-  return none;
-}
-
 // The per-row scales of layer L's int8 weights under `weights`, or null for the float kernel; `own` holds
 // scales made here (InferWeights::Int8), an empty vector meaning "quantize at packing".
 const std::vector<float>* int8_scales(const Vae& m, const Linear& L, InferWeights weights, std::vector<float>& own) {
@@ -27,7 +20,7 @@ const std::vector<float>* int8_scales(const Vae& m, const Linear& L, InferWeight
     own.clear();
     return &own;
   }
-  const auto it = m.row_scales.find(weight_name(m.layout, L));
+  const auto it = m.row_scales.find(layout_weight_name(m.layout, L));
   return it == m.row_scales.end() ? nullptr : &it->second;
 }
 

@@ -83,6 +83,13 @@ Layout layout_make_conditional(const Arch& arch, int C, const std::vector<int>& 
   return lay;
 }
 
+const std::string& layout_weight_name(const Layout& lay, const Linear& L) {
+  static const std::string none;
+  for (const TensorSlot& s : lay.slots)
+    if (s.offset == L.w && s.cols > 0) return s.name;
+  return none;
+}
+
 size_t layout_parameter_count(const Layout& lay) {
   size_t n = 0;
   for (const TensorSlot& s : lay.slots) n += s.size();

@@ -93,6 +93,8 @@ Layout layout_make(const Arch& arch);
 Layout layout_make_conditional(const Arch& arch, int C, const std::vector<int>& classifier_hidden);
 // The number of parameters (the tensors' elements, without the alignment padding counted in total).
 size_t layout_parameter_count(const Layout& lay);
+// The name of layer L's weight tensor in lay ("decoder.out.weight"), or "" if L is not one of lay's layers.
+const std::string& layout_weight_name(const Layout& lay, const Linear& L);
 
 template <class T>
 struct VaeT {

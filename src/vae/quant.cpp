@@ -146,14 +146,9 @@ std::map<std::string, Wholes> calibrated(Vae& m, const QuantCalibration& calib) 
   for (size_t i = 0; i + 1 < lay.dec.size(); ++i) equalise(m, lay.dec[i], lay.dec[i + 1]);
   if (!lay.dec.empty()) equalise(m, lay.dec.back(), lay.dec_out);
   const Vae ref = m;
-  auto name = [&lay](const Linear& L) {
-    for (const TensorSlot& s : lay.slots)
-      if (s.offset == L.w) return s.name;
-    return std::string();
-  };
   std::map<std::string, Wholes> out;
   auto round = [&](const Linear& L, const Matrix& X) {
-    if (quant_layer_is_int8(lay, L)) out[name(L)] = gptq(m, L, X);
+    if (quant_layer_is_int8(lay, L)) out[layout_weight_name(lay, L)] = gptq(m, L, X);
   };
   Matrix x = Eigen::Map<const Matrix>(calib.images, m.arch.D, calib.count), xf = x;
   for (const Linear& L : lay.enc) {
