@@ -169,6 +169,7 @@ TEST_CASE("a scratch reserved for B codes decodes any batch up to B without grow
     const DenseScratch& d = s.dense;
     const size_t a = s.a.capacity(), b = s.b.capacity(), idx = d.idx.capacity(), val = d.val.capacity();
     const size_t qx = d.qx.capacity(), qval = d.qval.capacity(), qscale = d.qscale.capacity();
+    const size_t count = d.count.capacity(), qhalf = d.qhalf.capacity(), start = d.start.capacity();
     Pcg32 rng(9, 1);
     for (int B : {60, 1, 7, 20, 59, 3}) {  // slices of a 60-cell grid, in any order
       const std::vector<float> z = uniform(size_t(2) * B, rng, -3, 3);
@@ -183,6 +184,9 @@ TEST_CASE("a scratch reserved for B codes decodes any batch up to B without grow
     CHECK(d.qx.capacity() == qx);
     CHECK(d.qval.capacity() == qval);
     CHECK(d.qscale.capacity() == qscale);
+    CHECK(d.count.capacity() == count);
+    CHECK(d.qhalf.capacity() == qhalf);
+    CHECK(d.start.capacity() == start);
   }
 }
 

@@ -153,3 +153,81 @@ TEST_CASE("int8 kernel: a blank image gives the bias, a NaN gives NaN, big batch
   CHECK(dense_forward_q8(c.L, X.data(), 400, Y.data(), Act::Relu) == DensePath::Blocked);
   CHECK(dense_forward_q8(c.L, X.data(), 0, Y.data(), Act::Relu) == DensePath::None);
 }
+
+TEST_CASE("int8 kernel: the sparse path's sums are the exact integer sums, half-empty pairs merged or not") {
+  // Each input pair is made blank, even-only, odd-only or whole with chosen odds, so images have as many merges as
+  // leftovers of either parity (all even halves, all odd ones, a mix). The exact sum of q * xq in 64 bits, scaled
+  // by the store's steps, is what every output must be, to float rounding: a wrong merge or a lost step would move
+  // it by a whole weight times an input.
+  Pcg32 rng(24, 3);
+  const double odds[][3] = {{0.5, 0.5, 0.7}, {0.3, 0.0, 0.8}, {0.0, 0.3, 0.8}, {0.1, 0.3, 0.9}, {0.2, 0.2, 0.3}};
+  int sparse = 0, merges = 0;
+  DenseScratch scratch;
+  for (int in : {1, 2, 3, 9, 64, 255, 784})
+    for (int out : {1, kDensePanel + 3, 45}) {
+      const Case c = make_case(out, in, rng);
+      const int np = (in + 1) / 2;
+      for (const auto& odd : odds)
+        for (int B : {1, 2, 5}) {
+          // odd[0]: an even-only pair, odd[1]: odd-only (the rest whole), among the nonzero ones (odd[2] of them)
+          std::vector<float> X = uniform(size_t(in) * B, rng, -2, 2);
+          for (int b = 0; b < B; ++b)
+            for (int j = 0; j < np; ++j) {
+              float* x = X.data() + size_t(b) * in + 2 * j;
+              const double kind = rng.uniform();
+              const bool blank = rng.uniform() >= odd[2], even_only = kind < odd[0],
+                         odd_only = !even_only && kind < odd[0] + odd[1];
+              if (blank || odd_only) x[0] = 0.f;
+              if (2 * j + 1 < in && (blank || even_only)) x[1] = 0.f;
+            }
+          std::vector<int32_t> pairs(size_t(np) * B);
+          std::vector<float> sx(static_cast<size_t>(B)), Y(size_t(out) * B);
+          dense_q8_quantize_input(X.data(), in, B, pairs.data(), sx.data());
+          const DensePath path = dense_forward_q8(c.L, X.data(), B, Y.data(), Act::Identity, &scratch);
+          if (path != DensePath::Sparse) continue;
+          ++sparse;
+          for (int b = 0; b < B; ++b) {
+            int even_only = 0, odd_only = 0;
+            for (int j = 0; j < np; ++j) {
+              const int32_t v = pairs[size_t(b) * np + size_t(j)];
+              even_only += int16_t(v & 0xffff) != 0 && (v >> 16) == 0;
+              odd_only += int16_t(v & 0xffff) == 0 && (v >> 16) != 0;
+            }
+            merges += std::min(even_only, odd_only);
+            for (int o = 0; o < out; ++o) {
+              long long sum = 0;
+              for (int k = 0; k < in; ++k) {
+                const int32_t v = pairs[size_t(b) * np + size_t(k / 2)];
+                const int xq = k % 2 ? int16_t(uint32_t(v) >> 16) : int16_t(v & 0xffff);
+                const long long q = std::llround(c.Wd[size_t(o) * in + size_t(k)] / c.L.scale[size_t(o)]);
+                sum += q * xq;
+              }
+              const double want = double(sum) * c.L.scale[size_t(o)] * sx[size_t(b)] + c.b[size_t(o)];
+              const double got = Y[size_t(b) * out + size_t(o)];
+              INFO("in " << in << " out " << out << " B " << B << " image " << b << " output " << o);
+              if (!(std::abs(got - want) <= 1e-6 * (std::abs(double(sum) * c.L.scale[size_t(o)] * sx[size_t(b)]) +
+                                                   std::abs(c.b[size_t(o)])) + 1e-6))
+                FAIL_CHECK("got " << got << ", the exact sum gives " << want);
+            }
+          }
+        }
+    }
+  CHECK(sparse > 100);
+  CHECK(merges > 1000);
+}
+
+TEST_CASE("int8 kernel: the sparse switch counts nonzero inputs one by one, not pairs") {
+  Pcg32 rng(25, 5);
+  const int in = 400, out = kDensePanel + 1;
+  const Case c = make_case(out, in, rng);
+  std::vector<float> y(static_cast<size_t>(out));
+  // Nonzero inputs in whole pairs, just under and just over the switch: counted in pairs they would be half as
+  // many, and both would take the sparse path.
+  for (double share : {0.9 * kDenseInt8SparseBelow, std::min(1.0, 1.1 * kDenseInt8SparseBelow)}) {
+    std::vector<float> x(static_cast<size_t>(in), 0.f);
+    for (int k = 0; k < int(share * in) / 2 * 2; ++k) x[size_t(k)] = 0.25f + float(k % 7);
+    const DensePath path = dense_forward_q8(c.L, x.data(), 1, y.data(), Act::Relu);
+    INFO("nonzero share " << share << " path " << dense_path_name(path));
+    CHECK((path == DensePath::Sparse) == (share < kDenseInt8SparseBelow));
+  }
+}

@@ -58,15 +58,19 @@ struct DenseScratch {
   std::vector<float> val;     // its value
   std::vector<size_t> start;  // (B + 1) where each image's nonzeros begin
   // The int8 kernel's inputs as whole numbers, two 16-bit values per int32 (pairs, B), their nonzero pairs for
-  // the sparse path, and each image's input step.
+  // the sparse path, and each image's input step. (Under WASM the blocked path lays its inputs side by side in
+  // val or qval, which it leaves free.)
   std::vector<int32_t> qx, qval;
   std::vector<float> qscale;
+  std::vector<int32_t> count;  // (B) each image's steps taken as they are (after them in idx: its merged pairs)
+  std::vector<int32_t> qhalf;  // (4 * pairs) one image's half-empty pairs, even and odd, while it is listed
 };
 
 // Which loop a dense_forward call ran, so that tests can hold each path to the reference and see it taken.
 enum class DensePath {
   None,       // nothing to do (B or out is 0)
-  Sparse,     // only the nonzero inputs multiplied (under kDenseSparseBelow nonzero, batch <= kDenseSparseMaxBatch)
+  Sparse,     // only the nonzero inputs multiplied (under kDenseSparseBelow nonzero, or kDenseInt8SparseBelow for
+              // the int8 kernel, in a batch of at most kDenseSparseMaxBatch)
   FewImages,  // dense, a batch smaller than one register block
   Blocked,    // dense, register blocks of images over each weight panel
 };
@@ -74,6 +78,7 @@ const char* dense_path_name(DensePath p);
 // The sparse path's switch: a share of nonzero inputs below this, in a batch of at most kDenseSparseMaxBatch
 // images (every batch under WASM SIMD128; natively only batches the blocked loop cannot beat, see dense.cpp).
 extern const double kDenseSparseBelow;
+extern const double kDenseInt8SparseBelow;  // a share of nonzero inputs, counted one by one (not in pairs)
 extern const int kDenseSparseMaxBatch;
 
 // Packs W (out, in) row-major and b (out) into L.
@@ -101,7 +106,8 @@ void dense_q8_dequantize(const DenseQ8& L, float* W);
 // X (in, B) -> each image's input pairs (pairs, B) and its step (B), as dense_forward_q8 makes them. An image
 // of zeros gets step 0; one holding a NaN or an infinity gets a NaN step, so its outputs are NaN.
 void dense_q8_quantize_input(const float* X, int in, int B, int32_t* pairs, float* scale);
-// Y (L.out, B) = act(W X + b) in integers, with the float kernel's paths (the sparse one over nonzero pairs).
+// Y (L.out, B) = act(W X + b) in integers, with the float kernel's paths. The sparse one takes the pairs with both
+// inputs nonzero as they are, and two pairs with one nonzero input each (an even one and an odd one) as one.
 DensePath dense_forward_q8(const DenseQ8& L, const float* X, int B, float* Y, Act act, DenseScratch* scratch = nullptr);
 
 // Y = 1 / (1 + exp(-Y)) in place over n values, with the kernel's vector exp.

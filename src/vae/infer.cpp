@@ -130,6 +130,8 @@ void infer_reserve_decode(const VaeInfer& m, int B, InferScratch& s) {
   if (d.qx.size() < pairs * b) d.qx.resize(pairs * b);
   if (d.qval.size() < pairs * b) d.qval.resize(pairs * b);
   if (d.qscale.size() < b) d.qscale.resize(b);
+  if (d.qhalf.size() < 4 * pairs) d.qhalf.resize(4 * pairs);
+  if (d.count.capacity() < b) d.count.reserve(b);
   if (s.dense.start.capacity() < b + 1) s.dense.start.reserve(b + 1);
 }
 
