@@ -36,8 +36,8 @@ inline V load(const float* p) {
 }
 inline void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
 inline V splat(float x) { return V{} + x; }
-// b where a < b, else a; and b where b < a, else a. Under WASM these are the one-instruction pmax and pmin
-// (maxps, minps); plain selects became f32x4.max and min, whose NaN rules cost V8 several instructions each.
+// b where a < b, else a. Under WASM that is the one-instruction pmax (maxps); a plain select became f32x4.max,
+// whose NaN rules cost V8 several instructions. min_of(a, b): b where b < a, else a.
 inline V max_of(V a, V b) {
 #if defined(__wasm_simd128__)
   return (V)wasm_f32x4_pmax((v128_t)a, (v128_t)b);
@@ -45,13 +45,7 @@ inline V max_of(V a, V b) {
   return a < b ? b : a;
 #endif
 }
-inline V min_of(V a, V b) {
-#if defined(__wasm_simd128__)
-  return (V)wasm_f32x4_pmin((v128_t)a, (v128_t)b);
-#else
-  return b < a ? b : a;
-#endif
-}
+inline V min_of(V a, V b) { return -max_of(-a, -b); }
 
 // exp(x) for x in [-87, 88] (arguments are clamped to it): x = n ln 2 + r, |r| <= ln 2 / 2, e^r by the
 // Cephes expf polynomial (relative error about 1e-7), 2^n built in the exponent bits. Its constants come in c.
