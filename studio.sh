@@ -160,6 +160,8 @@ case "$cmd" in
   setup) setup ;;
   test)
     setup; build_native; build_web; build_bench_site
+    # The kernel's unit tests as WASM SIMD128, for node (ctest's kernel_tests_wasm).
+    cmake --build build-web -j"$JOBS" --target vae-kernel-tests >&2
     # All three run even if one fails, so that one CI run shows every problem.
     status=0
     rm -f build/Testing/Temporary/LastTestsFailed.log
