@@ -147,8 +147,7 @@ struct FloatKernel {
   static constexpr int kInputsPerStep = 1;
   static int nonzero_inputs(float x) { return x != 0; }
   static constexpr double kSparseBelow = kFloatSparseBelow;
-  static constexpr bool kMerges = false;  // one input per step: nothing to merge
-  static W merged(const float*, size_t, size_t, int) { return W{}; }
+  static constexpr bool kMerges = false;  // one input per step: nothing to merge (no merged loop is compiled)
 };
 
 // Eight (SIMD128; 32 under AVX-512) 16-bit values: a pair of inputs for each of a vector's outputs.
